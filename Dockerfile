@@ -1,0 +1,29 @@
+# syntax=docker/dockerfile:1
+# Build stage: compile TypeScript and build native modules (sqlite3) with the toolchain.
+FROM node:20-bookworm AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build && npm prune --omit=dev
+
+# Runtime stage: git and the ssh client for the pipeline, DejaVu fonts for the flow snapshot.
+FROM node:20-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends git openssh-client ca-certificates tar gzip fontconfig fonts-dejavu-core tini \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --create-home --uid 10001 deploybot \
+ && mkdir -p /data && chown deploybot:deploybot /data
+WORKDIR /app
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY package.json ./
+COPY bin ./bin
+COPY config ./config
+ENV NODE_ENV=production DEPLOYBOT_DATA_DIR=/data PORT=3000
+VOLUME ["/data"]
+EXPOSE 3000
+USER deploybot
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "bin/deploybot.mjs"]

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { absolutePathSchema, channelIdSchema, gitUrlSchema, hookScriptSchema, refNameProblem, slugSchema, userIdSchema } from './validation.js';
+
+const branchSchema = z
+  .string()
+  .trim()
+  .superRefine((b, ctx) => {
+    const problem = refNameProblem(b);
+    if (problem) ctx.addIssue({ code: 'custom', message: `default branch: ${problem}` });
+  });
+
+const countSchema = (what: string, min: number, max: number) =>
+  z.coerce
+    .number({ message: `${what} must be a number` })
+    .int(`${what} must be a whole number`)
+    .min(min, `${what} must be between ${min} and ${max}`)
+    .max(max, `${what} must be between ${min} and ${max}`);
+
+export const hooksSchema = z
+  .object({
+    before_download: hookScriptSchema,
+    after_download: hookScriptSchema,
+    before_deploy: hookScriptSchema,
+    after_deploy: hookScriptSchema,
+  })
+  .strict();
+export type HooksInput = z.input<typeof hooksSchema>;
+
+const projectFields = {
+  name: slugSchema('project name'),
+  title: z.string().trim().max(200, 'title must be at most 200 characters').optional(),
+  repoUrl: gitUrlSchema,
+  environment: z.enum(['test', 'prod'], { message: 'env must be test or prod' }).default('test'),
+  deployPath: absolutePathSchema('deploy path'),
+  servers: z.array(slugSchema('server name')).min(1, 'at least one server is required (servers=web-1,web-2)'),
+  defaultBranch: branchSchema.default('main'),
+  keepReleases: countSchema('keep', 1, 100).default(5),
+  approvers: z.array(userIdSchema).max(50).default([]),
+  notifyChannel: channelIdSchema.nullable().optional(),
+  maxParallel: countSchema('parallel', 1, 500).default(10),
+  onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).default('rollback'),
+  hooks: hooksSchema.partial().optional(),
+};
+
+function prodNeedsApprover(value: { environment?: string; approvers?: string[] }, ctx: z.RefinementCtx) {
+  if (value.environment === 'prod' && (!value.approvers || value.approvers.length === 0)) {
+    ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'a prod project needs at least one approver (approvers=@alice)' });
+  }
+}
+
+export const projectAddSchema = z.object(projectFields).superRefine(prodNeedsApprover);
+export type ProjectAddInput = z.input<typeof projectAddSchema>;
+
+export const projectEditSchema = z
+  .object({
+    title: projectFields.title,
+    repoUrl: gitUrlSchema.optional(),
+    environment: z.enum(['test', 'prod'], { message: 'env must be test or prod' }).optional(),
+    deployPath: absolutePathSchema('deploy path').optional(),
+    servers: projectFields.servers.optional(),
+    defaultBranch: branchSchema.optional(),
+    keepReleases: countSchema('keep', 1, 100).optional(),
+    approvers: z.array(userIdSchema).max(50).optional(),
+    notifyChannel: channelIdSchema.nullable().optional(),
+    maxParallel: countSchema('parallel', 1, 500).optional(),
+    onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).optional(),
+    hooks: hooksSchema.partial().optional(),
+  })
+  .strict();
+export type ProjectEditInput = z.input<typeof projectEditSchema>;

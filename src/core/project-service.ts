@@ -1,0 +1,166 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { DeployTask, Project, Server } from '../db/entities/index.js';
+import { UserError } from '../errors.js';
+import { type Actor, requireAdmin } from './actor.js';
+import { audit } from './audit.js';
+import { hooksSchema, projectAddSchema, projectEditSchema, type HooksInput, type ProjectAddInput, type ProjectEditInput } from './project-schemas.js';
+import { projectView, type HookScripts, type ProjectView } from './views.js';
+import { parseInput } from './zod-errors.js';
+
+const HOOK_COLUMNS = {
+  before_download: 'hookBeforeDownload',
+  after_download: 'hookAfterDownload',
+  before_deploy: 'hookBeforeDeploy',
+  after_deploy: 'hookAfterDeploy',
+} as const satisfies Record<keyof HookScripts, keyof Project>;
+
+export class ProjectService {
+  constructor(private readonly em: EntityManager) {}
+
+  async add(actor: Actor, input: ProjectAddInput): Promise<ProjectView> {
+    requireAdmin(actor, 'add projects');
+    const data = parseInput(projectAddSchema, input, 'add the project');
+    if (await this.em.count(Project, { name: data.name })) {
+      throw new UserError(`A project named ${data.name} already exists: pick another name, or change it with \`project edit ${data.name}\`.`, { name: 'a project with this name already exists' });
+    }
+    const servers = await this.requireServers(data.servers);
+    const project = this.em.create(Project, {
+      name: data.name,
+      title: data.title || data.name,
+      repoUrl: data.repoUrl,
+      environment: data.environment,
+      deployPath: data.deployPath,
+      defaultBranch: data.defaultBranch,
+      keepReleases: data.keepReleases,
+      approvers: unique(data.approvers),
+      notifyChannel: data.notifyChannel ?? null,
+      maxParallel: data.maxParallel,
+      onFailure: data.onFailure,
+      hookBeforeDownload: data.hooks?.before_download ?? '',
+      hookAfterDownload: data.hooks?.after_download ?? '',
+      hookBeforeDeploy: data.hooks?.before_deploy ?? '',
+      hookAfterDeploy: data.hooks?.after_deploy ?? '',
+      createdBy: actor.id,
+      createdAt: new Date(),
+      updatedAt: new Date(),
+    });
+    project.servers.set(servers);
+    audit(this.em, actor, 'project.add', `project:${data.name}`, {
+      repoUrl: data.repoUrl,
+      environment: data.environment,
+      deployPath: data.deployPath,
+      servers: data.servers,
+    });
+    await this.em.flush();
+    return projectView(project);
+  }
+
+  async list(): Promise<ProjectView[]> {
+    const projects = await this.em.find(Project, {}, { orderBy: { name: 'asc' }, populate: ['servers'] });
+    return projects.map(projectView);
+  }
+
+  async show(name: string): Promise<ProjectView> {
+    return projectView(await this.require(name));
+  }
+
+  /** Loads a project (with its servers) or explains which ones exist. */
+  async require(name: string): Promise<Project> {
+    const project = await this.em.findOne(Project, { name: String(name).trim().toLowerCase() }, { populate: ['servers'] });
+    if (!project) {
+      const known = (await this.em.find(Project, {}, { orderBy: { name: 'asc' }, fields: ['name'] })).map((p) => p.name);
+      throw new UserError(`No project named ${name}.${known.length ? ` Known projects: ${known.join(', ')}.` : ' Add one with `project add`.'}`);
+    }
+    return project;
+  }
+
+  async edit(actor: Actor, name: string, input: ProjectEditInput): Promise<ProjectView> {
+    requireAdmin(actor, 'edit projects');
+    const project = await this.require(name);
+    const data = parseInput(projectEditSchema, input, `edit project ${project.name}`);
+    const environment = data.environment ?? project.environment;
+    const approvers = data.approvers ? unique(data.approvers) : project.approvers;
+    if (environment === 'prod' && approvers.length === 0) {
+      throw new UserError(`Cannot edit project ${project.name}: a prod project needs at least one approver (approvers=@alice).`, { approvers: 'a prod project needs at least one approver' });
+    }
+    if (data.deployPath && data.deployPath !== project.deployPath) await this.assertIdle(project, 'change its deploy path');
+
+    const changed: string[] = [];
+    const assign = <K extends keyof Project>(key: K, value: Project[K] | undefined) => {
+      if (value === undefined || JSON.stringify(project[key]) === JSON.stringify(value)) return;
+      project[key] = value;
+      changed.push(String(key));
+    };
+    assign('title', data.title);
+    assign('repoUrl', data.repoUrl);
+    assign('environment', data.environment);
+    assign('deployPath', data.deployPath);
+    assign('defaultBranch', data.defaultBranch);
+    assign('keepReleases', data.keepReleases);
+    assign('approvers', data.approvers ? approvers : undefined);
+    assign('notifyChannel', data.notifyChannel);
+    assign('maxParallel', data.maxParallel);
+    assign('onFailure', data.onFailure);
+    if (data.servers) {
+      const servers = await this.requireServers(data.servers);
+      const before = project.servers.getItems().map((s) => s.name).sort().join(',');
+      project.servers.set(servers);
+      if (before !== [...data.servers].sort().join(',')) changed.push('servers');
+    }
+    if (data.hooks) changed.push(...this.applyHooks(project, data.hooks));
+
+    audit(this.em, actor, 'project.edit', `project:${project.name}`, { changed });
+    await this.em.flush();
+    return projectView(project);
+  }
+
+  async setHooks(actor: Actor, name: string, hooks: HooksInput | Partial<HooksInput>): Promise<ProjectView> {
+    requireAdmin(actor, 'change hook scripts');
+    const project = await this.require(name);
+    const data = parseInput(hooksSchema.partial(), hooks, `change the hooks of ${project.name}`);
+    const changed = this.applyHooks(project, data);
+    audit(this.em, actor, 'project.hooks', `project:${project.name}`, { changed });
+    await this.em.flush();
+    return projectView(project);
+  }
+
+  async remove(actor: Actor, name: string): Promise<void> {
+    requireAdmin(actor, 'remove projects');
+    const project = await this.require(name);
+    await this.assertIdle(project, 'remove it');
+    audit(this.em, actor, 'project.remove', `project:${project.name}`, { repoUrl: project.repoUrl });
+    this.em.remove(project);
+    await this.em.flush();
+  }
+
+  private applyHooks(project: Project, hooks: Partial<HookScripts>): string[] {
+    const changed: string[] = [];
+    for (const [hook, column] of Object.entries(HOOK_COLUMNS) as [keyof HookScripts, (typeof HOOK_COLUMNS)[keyof HookScripts]][]) {
+      const script = hooks[hook];
+      if (script !== undefined && project[column] !== script) {
+        project[column] = script;
+        changed.push(hook);
+      }
+    }
+    return changed;
+  }
+
+  private async assertIdle(project: Project, what: string): Promise<void> {
+    const running = await this.em.count(DeployTask, { project, status: 'running' });
+    if (running) throw new UserError(`Project ${project.name} has a deploy running: wait for it to finish (or cancel it) before you ${what}.`);
+  }
+
+  private async requireServers(names: string[]): Promise<Server[]> {
+    const wanted = unique(names);
+    const found = await this.em.find(Server, { name: { $in: wanted } });
+    const missing = wanted.filter((n) => !found.some((s) => s.name === n));
+    if (missing.length) {
+      throw new UserError(`Unknown server${missing.length > 1 ? 's' : ''}: ${missing.join(', ')}. Add ${missing.length > 1 ? 'them' : 'it'} first with \`server add\`, or check \`server list\`.`, { servers: `unknown: ${missing.join(', ')}` });
+    }
+    return wanted.map((n) => found.find((s) => s.name === n)!);
+  }
+}
+
+function unique<T>(values: readonly T[]): T[] {
+  return [...new Set(values)];
+}

@@ -1,0 +1,22 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { ProjectService } from './project-service.js';
+import { ServerService, type ServerServiceDeps } from './server-service.js';
+import { TaskService } from './task-service.js';
+
+export interface CoreServices {
+  servers: ServerService;
+  projects: ProjectService;
+  tasks: TaskService;
+}
+
+/**
+ * Builds the services over one EntityManager fork. Adapters call this once per request or job
+ * (convention 2), so no two requests ever share an identity map.
+ */
+export function servicesFor(em: EntityManager, deps: ServerServiceDeps): CoreServices {
+  return {
+    servers: new ServerService(em, deps),
+    projects: new ProjectService(em),
+    tasks: new TaskService(em),
+  };
+}

@@ -1,0 +1,143 @@
+import type { DeployTask, Project, Server } from '../db/entities/index.js';
+
+/**
+ * What the services hand to adapters: plain data, never entities (so a presenter cannot lazily
+ * load or change anything) and never secrets.
+ */
+export interface ServerView {
+  name: string;
+  hostname: string;
+  port: number;
+  username: string;
+  authKind: Server['authKind'];
+  keyPath: string | null;
+  hasOwnKey: boolean;
+  hostKeyFingerprint: string | null;
+  labels: string[];
+  projects: string[];
+  createdBy: string;
+  createdAt: Date;
+}
+
+export interface ProjectView {
+  name: string;
+  title: string;
+  repoUrl: string;
+  environment: Project['environment'];
+  deployPath: string;
+  servers: string[];
+  defaultBranch: string;
+  keepReleases: number;
+  approvers: string[];
+  notifyChannel: string | null;
+  maxParallel: number;
+  onFailure: Project['onFailure'];
+  hooks: HookScripts;
+  lock: { by: string; reason: string | null; at: Date } | null;
+  createdBy: string;
+  createdAt: Date;
+}
+
+export interface HookScripts {
+  before_download: string;
+  after_download: string;
+  before_deploy: string;
+  after_deploy: string;
+}
+
+export interface TaskView {
+  id: number;
+  project: string;
+  environment: Project['environment'];
+  kind: DeployTask['kind'];
+  ref: string;
+  commit: string | null;
+  status: DeployTask['status'];
+  requestedBy: string;
+  approvedBy: string | null;
+  approvedAt: Date | null;
+  rejectedBy: string | null;
+  rejectReason: string | null;
+  cancelledBy: string | null;
+  scheduledAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  releaseId: string | null;
+  error: string | null;
+  hooks: HookScripts;
+  slack: { channel: string; ts: string } | null;
+  createdAt: Date;
+}
+
+export function serverView(s: Server): ServerView {
+  return {
+    name: s.name,
+    hostname: s.hostname,
+    port: s.port,
+    username: s.username,
+    authKind: s.authKind,
+    keyPath: s.keyPath ?? null,
+    hasOwnKey: Boolean(s.privateKeyEnc) || Boolean(s.keyPath),
+    hostKeyFingerprint: s.hostKeyFingerprint ?? null,
+    labels: [...s.labels],
+    projects: s.projects.isInitialized() ? s.projects.getItems().map((p) => p.name).sort() : [],
+    createdBy: s.createdBy,
+    createdAt: s.createdAt,
+  };
+}
+
+export function projectHooks(p: Pick<Project, 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy'>): HookScripts {
+  return {
+    before_download: p.hookBeforeDownload,
+    after_download: p.hookAfterDownload,
+    before_deploy: p.hookBeforeDeploy,
+    after_deploy: p.hookAfterDeploy,
+  };
+}
+
+export function projectView(p: Project): ProjectView {
+  return {
+    name: p.name,
+    title: p.title,
+    repoUrl: p.repoUrl,
+    environment: p.environment,
+    deployPath: p.deployPath,
+    servers: p.servers.isInitialized() ? p.servers.getItems().map((s) => s.name).sort() : [],
+    defaultBranch: p.defaultBranch,
+    keepReleases: p.keepReleases,
+    approvers: [...p.approvers],
+    notifyChannel: p.notifyChannel ?? null,
+    maxParallel: p.maxParallel,
+    onFailure: p.onFailure,
+    hooks: projectHooks(p),
+    lock: p.lockedBy ? { by: p.lockedBy, reason: p.lockReason ?? null, at: p.lockedAt ?? new Date(0) } : null,
+    createdBy: p.createdBy,
+    createdAt: p.createdAt,
+  };
+}
+
+export function taskView(t: DeployTask): TaskView {
+  return {
+    id: t.id,
+    project: t.project.name,
+    environment: t.project.environment,
+    kind: t.kind,
+    ref: t.ref,
+    commit: t.commit ?? null,
+    status: t.status,
+    requestedBy: t.requestedBy,
+    approvedBy: t.approvedBy ?? null,
+    approvedAt: t.approvedAt ?? null,
+    rejectedBy: t.rejectedBy ?? null,
+    rejectReason: t.rejectReason ?? null,
+    cancelledBy: t.cancelledBy ?? null,
+    scheduledAt: t.scheduledAt ?? null,
+    startedAt: t.startedAt ?? null,
+    finishedAt: t.finishedAt ?? null,
+    releaseId: t.releaseId ?? null,
+    error: t.error ?? null,
+    hooks: projectHooks(t),
+    slack: t.slackChannel && t.slackMessageTs ? { channel: t.slackChannel, ts: t.slackMessageTs } : null,
+    createdAt: t.createdAt,
+  };
+}

@@ -1,0 +1,97 @@
+import { Collection, EntitySchema } from '@mikro-orm/core';
+import type { Project } from './project.js';
+import type { TaskHost } from './task-host.js';
+
+export const TASK_STATUSES = [
+  'pending',
+  'awaiting_approval',
+  'approved',
+  'scheduled',
+  'running',
+  'success',
+  'failed',
+  'cancelled',
+  'rejected',
+  'interrupted',
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+/** `deploy` ships a commit; `rollback` switches servers back to a release they already have. */
+export type TaskKind = 'deploy' | 'rollback';
+
+/** One requested release of a project. Its status changes only through core/task-status.ts. */
+export class DeployTask {
+  id!: number;
+  project!: Project;
+  kind: TaskKind = 'deploy';
+  ref!: string;
+  commit?: string | null;
+  /** Status is written only through transitionTask(), which enforces the allowed transitions. */
+  status: TaskStatus = 'pending';
+  hookBeforeDownload: string = '';
+  hookAfterDownload: string = '';
+  hookBeforeDeploy: string = '';
+  hookAfterDeploy: string = '';
+  requestedBy!: string;
+  approvedBy?: string | null;
+  approvedAt?: Date | null;
+  rejectedBy?: string | null;
+  rejectedAt?: Date | null;
+  rejectReason?: string | null;
+  cancelledBy?: string | null;
+  scheduledAt?: Date | null;
+  startedAt?: Date | null;
+  finishedAt?: Date | null;
+  /** Last time the runner reported progress; the reaper fails tasks silent for too long. */
+  lastProgressAt?: Date | null;
+  slackChannel?: string | null;
+  slackMessageTs?: string | null;
+  releaseId?: string | null;
+  /** For rollbacks to a named release; for retries, the task whose failed servers are retried. */
+  targetRelease?: string | null;
+  retryOf?: number | null;
+  /** Server names this task is limited to (retry of failed servers); null means all. */
+  onlyServers?: string[] | null;
+  error?: string | null;
+  hosts = new Collection<TaskHost>(this);
+  createdAt: Date = new Date();
+  updatedAt: Date = new Date();
+}
+
+export const DeployTaskSchema = new EntitySchema<DeployTask>({
+  class: DeployTask,
+  tableName: 'deploy_tasks',
+  properties: {
+    id: { type: 'integer', primary: true, autoincrement: true },
+    project: { kind: 'm:1', entity: 'Project', deleteRule: 'cascade' },
+    kind: { type: 'string', length: 16, default: 'deploy' },
+    ref: { type: 'string', length: 255 },
+    commit: { type: 'string', length: 40, nullable: true },
+    status: { type: 'string', length: 24, default: 'pending', index: true },
+    hookBeforeDownload: { type: 'text', default: '' },
+    hookAfterDownload: { type: 'text', default: '' },
+    hookBeforeDeploy: { type: 'text', default: '' },
+    hookAfterDeploy: { type: 'text', default: '' },
+    requestedBy: { type: 'string', length: 64 },
+    approvedBy: { type: 'string', length: 64, nullable: true },
+    approvedAt: { type: 'datetime', nullable: true },
+    rejectedBy: { type: 'string', length: 64, nullable: true },
+    rejectedAt: { type: 'datetime', nullable: true },
+    rejectReason: { type: 'text', nullable: true },
+    cancelledBy: { type: 'string', length: 64, nullable: true },
+    scheduledAt: { type: 'datetime', nullable: true },
+    startedAt: { type: 'datetime', nullable: true },
+    finishedAt: { type: 'datetime', nullable: true },
+    lastProgressAt: { type: 'datetime', nullable: true },
+    slackChannel: { type: 'string', length: 32, nullable: true },
+    slackMessageTs: { type: 'string', length: 32, nullable: true },
+    releaseId: { type: 'string', length: 64, nullable: true },
+    targetRelease: { type: 'string', length: 64, nullable: true },
+    retryOf: { type: 'integer', nullable: true },
+    onlyServers: { type: 'json', nullable: true },
+    error: { type: 'text', nullable: true },
+    hosts: { kind: '1:m', entity: 'TaskHost', mappedBy: 'task' },
+    createdAt: { type: 'datetime', onCreate: () => new Date() },
+    updatedAt: { type: 'datetime', onCreate: () => new Date(), onUpdate: () => new Date() },
+  },
+});

@@ -1,0 +1,15 @@
+import { AuditEventSchema } from './audit-event.js';
+import { DeployTaskSchema } from './deploy-task.js';
+import { ProjectSchema } from './project.js';
+import { ReleaseSchema } from './release.js';
+import { ServerSchema } from './server.js';
+import { TaskHostSchema } from './task-host.js';
+
+export { AuditEvent } from './audit-event.js';
+export { DeployTask, TASK_STATUSES, type TaskKind, type TaskStatus } from './deploy-task.js';
+export { Project, type Environment, type FailurePolicy } from './project.js';
+export { Release } from './release.js';
+export { Server, type ServerAuthKind } from './server.js';
+export { TaskHost, type StageTiming } from './task-host.js';
+
+export const ENTITY_SCHEMAS = [ServerSchema, ProjectSchema, DeployTaskSchema, TaskHostSchema, ReleaseSchema, AuditEventSchema];

@@ -1,0 +1,63 @@
+import { Collection, EntitySchema } from '@mikro-orm/core';
+import type { Server } from './server.js';
+
+export type Environment = 'test' | 'prod';
+export type FailurePolicy = 'rollback' | 'continue';
+
+/** What to deploy (a git repository), where (servers + absolute path), and under which rules. */
+export class Project {
+  id!: number;
+  name!: string;
+  title!: string;
+  repoUrl!: string;
+  environment: Environment = 'test';
+  deployPath!: string;
+  servers = new Collection<Server>(this);
+  defaultBranch: string = 'main';
+  keepReleases: number = 5;
+  approvers: string[] = [];
+  notifyChannel?: string | null;
+  maxParallel: number = 10;
+  onFailure: FailurePolicy = 'rollback';
+  hookBeforeDownload: string = '';
+  hookAfterDownload: string = '';
+  hookBeforeDeploy: string = '';
+  hookAfterDeploy: string = '';
+  /** A person's freeze: while set, deploy requests are refused with who and why. */
+  lockedBy?: string | null;
+  lockReason?: string | null;
+  lockedAt?: Date | null;
+  createdBy!: string;
+  createdAt: Date = new Date();
+  updatedAt: Date = new Date();
+}
+
+export const ProjectSchema = new EntitySchema<Project>({
+  class: Project,
+  tableName: 'projects',
+  properties: {
+    id: { type: 'integer', primary: true, autoincrement: true },
+    name: { type: 'string', length: 63, unique: true },
+    title: { type: 'string', length: 200 },
+    repoUrl: { type: 'text' },
+    environment: { type: 'string', length: 8, default: 'test' },
+    deployPath: { type: 'text' },
+    servers: { kind: 'm:n', entity: 'Server', inversedBy: 'projects', pivotTable: 'project_servers', owner: true },
+    defaultBranch: { type: 'string', length: 255, default: 'main' },
+    keepReleases: { type: 'integer', default: 5 },
+    approvers: { type: 'json' },
+    notifyChannel: { type: 'string', length: 32, nullable: true },
+    maxParallel: { type: 'integer', default: 10 },
+    onFailure: { type: 'string', length: 16, default: 'rollback' },
+    hookBeforeDownload: { type: 'text', default: '' },
+    hookAfterDownload: { type: 'text', default: '' },
+    hookBeforeDeploy: { type: 'text', default: '' },
+    hookAfterDeploy: { type: 'text', default: '' },
+    lockedBy: { type: 'string', length: 64, nullable: true },
+    lockReason: { type: 'text', nullable: true },
+    lockedAt: { type: 'datetime', nullable: true },
+    createdBy: { type: 'string', length: 64 },
+    createdAt: { type: 'datetime', onCreate: () => new Date() },
+    updatedAt: { type: 'datetime', onCreate: () => new Date(), onUpdate: () => new Date() },
+  },
+});

@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261123184844 } from './migration-20261123184844.js';
+
+/** Every migration in order. Append new ones here (see src/db/make-migration.ts). */
+export const MIGRATIONS: MigrationObject[] = [{ name: 'Migration20261123184844', class: Migration20261123184844 }];

@@ -1,0 +1,55 @@
+import { createAppContext, type AppContext } from './app-context.js';
+import { ConfigError, loadConfig, type Config } from './config.js';
+import { createLogger } from './log.js';
+
+/** Something started at boot that must be stopped on shutdown (an adapter, the scheduler). */
+export interface Stoppable {
+  stop(): Promise<void>;
+}
+
+export interface RunningBot {
+  context: AppContext;
+  stop(): Promise<void>;
+}
+
+/** Composition root: config → database → services → adapters. */
+export async function startBot(config: Config): Promise<RunningBot> {
+  const context = await createAppContext(config);
+  const parts: Stoppable[] = [];
+  context.log.info('deploybot started', { mode: config.mode, database: config.database.kind, dataDir: config.dataDir });
+
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      for (const part of parts.reverse()) await part.stop().catch((err) => context.log.error('shutdown step failed', { err }));
+      await context.close();
+      context.log.info('deploybot stopped');
+    })());
+  return { context, stop };
+}
+
+export async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw err;
+  }
+  const bot = await startBot(config);
+  const shutdown = (signal: string) => {
+    bot.context.log.info('shutting down', { signal });
+    bot.stop().then(
+      () => process.exit(0),
+      (err) => {
+        createLogger().error('shutdown failed', { err });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
