@@ -1,0 +1,113 @@
+import type { HookName } from '../pipeline/stages.js';
+
+/**
+ * The commands `/deploy` understands, as data. Values are what the user typed (decoded from Slack's
+ * escaping); checking that a name is a valid slug, that a server exists, etc. is the services' job.
+ * Every variant carries `raw`, the original text exactly as received.
+ */
+
+/** When a scheduled deploy should run; turning it into a Date (with the user's zone) is the caller's job. */
+export type ScheduleTime =
+  /** `at 18:30 [Europe/Paris]`: the next occurrence of that wall-clock time. */
+  | { kind: 'time-of-day'; hour: number; minute: number; tz?: string }
+  /**
+   * `at 2026-11-24T09:00`, `at 2026-11-24 09:00 Europe/Paris`, `at 2026-11-24T09:00+01:00`.
+   * `iso` is `YYYY-MM-DDTHH:MM[:SS]` plus the offset (`Z` / `±HH:MM`) only when one was typed;
+   * `tz` is a canonical IANA zone name; never both.
+   */
+  | { kind: 'datetime'; iso: string; tz?: string };
+
+export type ServerAuth = { method: 'key'; keyPath: string } | { method: 'password' } | { method: 'agent' };
+
+/** A Slack channel: `<#C123|name>` gives both, `<#C123>` only the id, `#name` / `name` only the name. */
+export type ChannelRef = { id: string; name?: string } | { id?: undefined; name: string };
+
+/** Where a hook script comes from. `@path` (unquoted) is a file the adapter reads; `""` clears the hook. */
+export type HookSource = { kind: 'file'; path: string } | { kind: 'inline'; script: string } | { kind: 'clear' };
+
+export type DeployEnv = 'test' | 'prod';
+export type OnFailure = 'rollback' | 'continue';
+
+export interface ServerChanges {
+  host?: string;
+  user?: string;
+  port?: number;
+  keyPath?: string;
+  /** `labels=` (empty) clears the labels. */
+  labels?: string[];
+}
+
+export interface ProjectSettings {
+  repo: string;
+  path: string;
+  servers: string[];
+  env?: DeployEnv;
+  keep?: number;
+  branch?: string;
+  /** Slack user ids (`U…` / `W…`). */
+  approvers?: string[];
+  channel?: ChannelRef;
+  parallel?: number;
+  title?: string;
+  onFailure?: OnFailure;
+}
+
+export type ProjectChanges = Partial<ProjectSettings>;
+export type HookChanges = Partial<Record<HookName, HookSource>>;
+
+type C<K extends string, Fields = object> = { kind: K; raw: string } & Fields;
+
+export type Command =
+  | C<'help', { topic?: string }>
+  | C<'deploy-modal'>
+  | C<'server-add-modal'>
+  | C<'server-add', { name: string; user: string; host: string; port?: number; auth?: ServerAuth; labels?: string[] }>
+  | C<'server-list'>
+  | C<'server-show', { name: string }>
+  | C<'server-edit-modal', { name: string }>
+  | C<'server-edit', { name: string; changes: ServerChanges }>
+  | C<'server-remove', { name: string }>
+  | C<'server-check', { name: string }>
+  | C<'project-add-modal'>
+  | C<'project-add', { name: string; settings: ProjectSettings }>
+  | C<'project-list'>
+  | C<'project-show', { name: string }>
+  | C<'project-edit-modal', { name: string }>
+  | C<'project-edit', { name: string; changes: ProjectChanges }>
+  | C<'project-remove', { name: string }>
+  | C<'project-hooks-modal', { name: string }>
+  | C<'project-hooks', { name: string; hooks: HookChanges }>
+  | C<'deploy', { project: string; ref: string; at?: ScheduleTime }>
+  | C<'tasks', { project?: string }>
+  | C<'status', { taskId: number }>
+  | C<'cancel', { taskId: number }>
+  | C<'retry', { taskId: number }>
+  | C<'rollback', { project: string; release?: string }>
+  | C<'refs', { project: string }>
+  | C<'lock', { project: string; reason?: string }>
+  | C<'unlock', { project: string }>
+  | C<'approve', { taskId: number }>
+  | C<'reject', { taskId: number; reason: string }>;
+
+export type CommandKind = Command['kind'];
+export type CommandOf<K extends CommandKind> = Extract<Command, { kind: K }>;
+
+export type ParseResult =
+  | { ok: true; command: Command }
+  | {
+      ok: false;
+      /** One or two sentences saying what is wrong (Slack mrkdwn-friendly: code in backticks). */
+      error: string;
+      /** The usage line(s) of the command concerned, or the general help when the verb is unknown. */
+      usage: string;
+      /** A corrected command line to offer ("did you mean"), without the `/deploy` prefix. */
+      suggestion?: string;
+    };
+
+export interface ParseOptions {
+  /**
+   * True (default) for text from Slack, where `&amp;` `&lt;` `&gt;` are entities; false for text
+   * typed in the local shell, which is taken literally.
+   */
+  slackEscaped?: boolean;
+}
