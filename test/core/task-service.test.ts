@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
-import { AuditEvent, DeployTask } from '../../src/db/entities/index.js';
+import { AuditEvent, DeployTask, Project } from '../../src/db/entities/index.js';
 import { SelfApprovalNeedsConfirmation } from '../../src/core/task-service.js';
 import type { Actor } from '../../src/core/actor.js';
 import { admin, alice, bob, createTestDatabase, type TestDatabase } from '../support/database.js';
@@ -110,7 +110,7 @@ describe('TaskService', () => {
     const rb = await db.services().tasks.requestRollback(alice, 'api', undefined);
     expect(rb).toMatchObject({ kind: 'rollback', status: 'approved' });
     const em = db.em();
-    const project = await em.findOneOrFail('Project', { name: 'api' }) as { lockedBy: string | null; lockReason: string | null };
+    const project = await em.findOneOrFail(Project, { name: 'api' });
     project.lockedBy = 'UADMIN01';
     project.lockReason = 'db migration';
     await em.flush();

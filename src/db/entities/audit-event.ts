@@ -1,7 +1,9 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type OptionalProps } from '@mikro-orm/core';
 
 /** Who did what to which thing, and when. Written by the services for every change. */
 export class AuditEvent {
+  /** Properties with defaults: optional when creating. */
+  declare [OptionalProps]?: 'details' | 'createdAt';
   id!: number;
   actor!: string;
   action!: string;

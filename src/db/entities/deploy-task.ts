@@ -1,4 +1,4 @@
-import { Collection, EntitySchema } from '@mikro-orm/core';
+import { Collection, EntitySchema, type OptionalProps } from '@mikro-orm/core';
 import type { Project } from './project.js';
 import type { TaskHost } from './task-host.js';
 
@@ -21,6 +21,8 @@ export type TaskKind = 'deploy' | 'rollback';
 
 /** One requested release of a project. Its status changes only through core/task-status.ts. */
 export class DeployTask {
+  /** Properties with defaults: optional when creating. */
+  declare [OptionalProps]?: 'kind' | 'status' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
   id!: number;
   project!: Project;
   kind: TaskKind = 'deploy';

@@ -1,4 +1,4 @@
-import { Collection, EntitySchema } from '@mikro-orm/core';
+import { Collection, EntitySchema, type OptionalProps } from '@mikro-orm/core';
 import type { Server } from './server.js';
 
 export type Environment = 'test' | 'prod';
@@ -6,6 +6,8 @@ export type FailurePolicy = 'rollback' | 'continue';
 
 /** What to deploy (a git repository), where (servers + absolute path), and under which rules. */
 export class Project {
+  /** Properties with defaults: optional when creating. */
+  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'onFailure' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
   id!: number;
   name!: string;
   title!: string;

@@ -1,9 +1,11 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type OptionalProps } from '@mikro-orm/core';
 import type { Project } from './project.js';
 import type { Server } from './server.js';
 
 /** A release directory present on one server: `<deployPath>/releases/<releaseId>`. */
 export class Release {
+  /** Properties with defaults: optional when creating. */
+  declare [OptionalProps]?: 'isCurrent' | 'createdAt';
   id!: number;
   project!: Project;
   server!: Server;

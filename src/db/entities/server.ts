@@ -1,10 +1,12 @@
-import { Collection, EntitySchema } from '@mikro-orm/core';
+import { Collection, EntitySchema, type OptionalProps } from '@mikro-orm/core';
 import type { Project } from './project.js';
 
 export type ServerAuthKind = 'key' | 'password' | 'agent';
 
 /** A machine we deploy to. Credentials are stored encrypted (see SecretBox) and never listed. */
 export class Server {
+  /** Properties with defaults: optional when creating. */
+  declare [OptionalProps]?: 'port' | 'authKind' | 'labels' | 'createdAt' | 'updatedAt';
   id!: number;
   name!: string;
   hostname!: string;

@@ -1,4 +1,4 @@
-import { EntitySchema } from '@mikro-orm/core';
+import { EntitySchema, type OptionalProps } from '@mikro-orm/core';
 import type { HostStage, StageState } from '../../pipeline/stages.js';
 import type { DeployTask } from './deploy-task.js';
 import type { Server } from './server.js';
@@ -12,6 +12,8 @@ export interface StageTiming {
 
 /** Where one server stands within one task: enough for a restarted bot to know the truth. */
 export class TaskHost {
+  /** Properties with defaults: optional when creating. */
+  declare [OptionalProps]?: 'status' | 'stages' | 'output';
   id!: number;
   task!: DeployTask;
   /** Null once the server is deleted; serverName keeps the history readable. */
