@@ -1,6 +1,7 @@
 import { createAppContext, type AppContext } from './app-context.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
+import { createRuntime, type Runtime } from './runtime.js';
 
 /** Something started at boot that must be stopped on shutdown (an adapter, the scheduler). */
 export interface Stoppable {
@@ -9,13 +10,19 @@ export interface Stoppable {
 
 export interface RunningBot {
   context: AppContext;
+  runtime: Runtime;
+  /** Adds a part started after boot (an adapter), stopped in reverse order on shutdown. */
+  add(part: Stoppable): void;
   stop(): Promise<void>;
 }
 
 /** Composition root: config → database → services → adapters. */
 export async function startBot(config: Config): Promise<RunningBot> {
   const context = await createAppContext(config);
-  const parts: Stoppable[] = [];
+  const runtime = createRuntime(context, { allowFileReads: config.mode === 'shell' });
+  const parts: Stoppable[] = [runtime];
+  // Tasks approved before a restart start again as soon as their project is free.
+  await runtime.coordinator.dispatch();
   context.log.info('deploybot started', { mode: config.mode, database: config.database.kind, dataDir: config.dataDir });
 
   let stopping: Promise<void> | undefined;
@@ -25,7 +32,7 @@ export async function startBot(config: Config): Promise<RunningBot> {
       await context.close();
       context.log.info('deploybot stopped');
     })());
-  return { context, stop };
+  return { context, runtime, add: (part) => parts.push(part), stop };
 }
 
 export async function main(): Promise<void> {

@@ -47,11 +47,17 @@ export function parseServer(cur: Cursor, raw: string): Command {
       cur.end();
       return { kind: 'server-list', raw };
     case 'show':
-    case 'remove':
-    case 'check': {
+    case 'remove': {
       const name = cur.word('<name>');
       cur.end();
       return { kind: `server-${verb}`, name, raw };
+    }
+    case 'check': {
+      const name = cur.word('<name>');
+      if (cur.peek() === undefined) return { kind: 'server-check', name, raw };
+      // `accept=SHA256:…` re-pins a changed host key: the admin types the key they verified.
+      const { values } = cur.options({ accept: text });
+      return { kind: 'server-check', name, ...(values.accept !== undefined ? { acceptKey: values.accept } : {}), raw };
     }
     case 'add':
       return parseServerAdd(cur, raw);

@@ -67,7 +67,7 @@ export type Command =
   | C<'server-edit-modal', { name: string }>
   | C<'server-edit', { name: string; changes: ServerChanges }>
   | C<'server-remove', { name: string }>
-  | C<'server-check', { name: string }>
+  | C<'server-check', { name: string; acceptKey?: string }>
   | C<'project-add-modal'>
   | C<'project-add', { name: string; settings: ProjectSettings }>
   | C<'project-list'>
@@ -86,7 +86,7 @@ export type Command =
   | C<'refs', { project: string }>
   | C<'lock', { project: string; reason?: string }>
   | C<'unlock', { project: string }>
-  | C<'approve', { taskId: number }>
+  | C<'approve', { taskId: number; /** Set by an adapter after an explicit confirmation (button, `--self`). */ confirmSelf?: boolean }>
   | C<'reject', { taskId: number; reason: string }>;
 
 export type CommandKind = Command['kind'];

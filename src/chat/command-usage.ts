@@ -33,7 +33,7 @@ const ENTRIES: readonly UsageEntry[] = [
     summary: 'change some settings of a server',
   },
   { path: 'server remove', group: 'servers', usage: `${P} server remove <name>`, summary: 'remove a server' },
-  { path: 'server check', group: 'servers', usage: `${P} server check <name>`, summary: 'test the SSH connection to a server' },
+  { path: 'server check', group: 'servers', usage: `${P} server check <name> [accept=SHA256:…]`, summary: 'test the SSH connection and pin the host key (accept= re-pins a key you verified)' },
 
   { path: 'project add', group: 'projects', usage: `${P} project add`, summary: 'open the form to add a project' },
   {

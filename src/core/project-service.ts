@@ -1,8 +1,9 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { DeployTask, Project, Server } from '../db/entities/index.js';
+import { DeployTask, Project, Release, Server } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import { type Actor, requireAdmin } from './actor.js';
 import { audit } from './audit.js';
+import { mention } from './mention.js';
 import { hooksSchema, projectAddSchema, projectEditSchema, type HooksInput, type ProjectAddInput, type ProjectEditInput } from './project-schemas.js';
 import { projectView, type HookScripts, type ProjectView } from './views.js';
 import { parseInput } from './zod-errors.js';
@@ -131,6 +132,52 @@ export class ProjectService {
     audit(this.em, actor, 'project.remove', `project:${project.name}`, { repoUrl: project.repoUrl });
     this.em.remove(project);
     await this.em.flush();
+  }
+
+  /** Freezes a project: every deploy request is refused with who locked it and why. */
+  async lock(actor: Actor, name: string, reason: string | undefined): Promise<ProjectView> {
+    const project = await this.require(name);
+    if (!actor.isAdmin && !project.approvers.includes(actor.id)) {
+      throw new UserError(`Only admins and the approvers of ${project.name} can lock it.`);
+    }
+    if (project.lockedBy) {
+      throw new UserError(`Project ${project.name} is already locked by ${mention(project.lockedBy)}${project.lockReason ? `: ${project.lockReason}` : ''}.`);
+    }
+    const why = reason?.trim() || null;
+    if (why && why.length > 500) throw new UserError('Keep the lock reason under 500 characters.');
+    project.lockedBy = actor.id;
+    project.lockReason = why;
+    project.lockedAt = new Date();
+    audit(this.em, actor, 'project.lock', `project:${project.name}`, { reason: why });
+    await this.em.flush();
+    return projectView(project);
+  }
+
+  async unlock(actor: Actor, name: string): Promise<ProjectView> {
+    const project = await this.require(name);
+    if (!project.lockedBy) throw new UserError(`Project ${project.name} is not locked.`);
+    if (!actor.isAdmin && actor.id !== project.lockedBy && !project.approvers.includes(actor.id)) {
+      throw new UserError(`Only ${mention(project.lockedBy)} (who locked it), the approvers of ${project.name} or an admin can unlock it.`);
+    }
+    audit(this.em, actor, 'project.unlock', `project:${project.name}`, { lockedBy: project.lockedBy, reason: project.lockReason ?? null });
+    project.lockedBy = null;
+    project.lockReason = null;
+    project.lockedAt = null;
+    await this.em.flush();
+    return projectView(project);
+  }
+
+  /** What is live on each server of the project, from the recorded releases. */
+  async liveReleases(name: string): Promise<{ server: string; release: string | null; commit: string | null }[]> {
+    const project = await this.require(name);
+    const current = await this.em.find(Release, { project, isCurrent: true }, { populate: ['server'] });
+    return project.servers
+      .getItems()
+      .map((s) => {
+        const r = current.find((c) => c.server.id === s.id);
+        return { server: s.name, release: r?.releaseId ?? null, commit: r?.commit ?? null };
+      })
+      .sort((a, b) => a.server.localeCompare(b.server));
   }
 
   private applyHooks(project: Project, hooks: Partial<HookScripts>): string[] {

@@ -1,9 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
-import { DeployTask, Project, type TaskStatus } from '../db/entities/index.js';
+import { DeployTask, Project, TaskHost, type TaskStatus } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
+import { mention } from './mention.js';
 import { hooksSchema } from './project-schemas.js';
 import { describeStatus, transitionTask, WAITING_STATUSES } from './task-status.js';
 import { gitRefSchema, slugSchema } from './validation.js';
@@ -169,6 +170,52 @@ export class TaskService {
     return { task: taskView(task), wasRunning: false };
   }
 
+  /**
+   * A new task that deploys the same commit to the servers that failed in `taskId` only. It goes
+   * through the same approval rules as any deploy of that project.
+   */
+  async requestRetry(actor: Actor, taskId: number, now: Date = new Date()): Promise<TaskView> {
+    const original = await this.require(taskId);
+    if (original.kind !== 'deploy') throw new UserError(`Deploy #${taskId} is a rollback: roll back again instead of retrying it.`);
+    if (!['failed', 'interrupted'].includes(original.status)) {
+      throw new UserError(`Deploy #${taskId} is ${describeStatus(original.status)}: only a failed or interrupted deploy can be retried.`);
+    }
+    if (!original.commit) throw new UserError(`Deploy #${taskId} failed before its commit was known: request a new deploy of ${original.ref} instead.`);
+    const failed = (await this.em.find(TaskHost, { task: original, status: { $in: ['failed', 'running', 'waiting'] } })).map((h) => h.serverName);
+    if (failed.length === 0) throw new UserError(`Deploy #${taskId} has no failed servers to retry.`);
+    assertUnlocked(original.project);
+    const project = original.project;
+    const task = this.em.create(DeployTask, {
+      project,
+      kind: 'deploy',
+      // The exact commit, so a retry ships what the others got even if the tag has moved.
+      ref: original.commit,
+      status: 'pending',
+      hookBeforeDownload: original.hookBeforeDownload,
+      hookAfterDownload: original.hookAfterDownload,
+      hookBeforeDeploy: original.hookBeforeDeploy,
+      hookAfterDeploy: original.hookAfterDeploy,
+      requestedBy: actor.id,
+      retryOf: original.id,
+      onlyServers: failed,
+      slackChannel: original.slackChannel ?? null,
+      createdAt: now,
+      updatedAt: now,
+    });
+    await this.em.flush();
+    transitionTask(task, project.environment === 'prod' ? 'awaiting_approval' : 'approved', now);
+    audit(this.em, actor, 'task.retry', `task:${task.id}`, { retryOf: original.id, servers: failed });
+    await this.em.flush();
+    return taskView(task);
+  }
+
+  /** One task with where each of its servers stands. */
+  async details(taskId: number): Promise<{ task: TaskView; hosts: TaskHost[] }> {
+    const task = await this.require(taskId);
+    const hosts = await this.em.find(TaskHost, { task }, { orderBy: { serverName: 'asc' } });
+    return { task: taskView(task), hosts };
+  }
+
   async show(taskId: number): Promise<TaskView> {
     return taskView(await this.require(taskId));
   }
@@ -205,9 +252,4 @@ function assertUnlocked(project: Project): void {
   if (project.lockedBy) {
     throw new UserError(`Project ${project.name} is locked by ${mention(project.lockedBy)}${project.lockReason ? `: ${project.lockReason}` : ''}. It can be unlocked with \`/deploy unlock ${project.name}\`.`);
   }
-}
-
-/** Slack renders <@U…> as a name; local shell users are shown as @name. */
-export function mention(userId: string): string {
-  return /^[UW][A-Z0-9]{2,}$/.test(userId) ? `<@${userId}>` : `@${userId}`;
 }

@@ -1,0 +1,50 @@
+import type { TaskStatus } from '../db/entities/index.js';
+
+export { mention } from '../core/mention.js';
+
+/** A compact human duration: 850ms, 12.3s, 4m 05s, 1h 02m. */
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s.toFixed(1)}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m ${String(Math.floor(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** A date in the bot's time zone, e.g. "2026-11-24 09:00 (Europe/Paris)". */
+export function formatTime(date: Date, timeZone: string): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).formatToParts(date);
+  const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} (${timeZone})`;
+}
+
+export const STATUS_EMOJI: Record<TaskStatus, string> = {
+  pending: ':hourglass_flowing_sand:',
+  awaiting_approval: ':raised_hand:',
+  approved: ':white_check_mark:',
+  scheduled: ':alarm_clock:',
+  running: ':arrows_counterclockwise:',
+  success: ':large_green_circle:',
+  failed: ':red_circle:',
+  cancelled: ':no_entry_sign:',
+  rejected: ':no_entry:',
+  interrupted: ':warning:',
+};
+
+export const STATUS_WORDS: Record<TaskStatus, string> = {
+  pending: 'pending',
+  awaiting_approval: 'waiting for approval',
+  approved: 'queued',
+  scheduled: 'scheduled',
+  running: 'running',
+  success: 'succeeded',
+  failed: 'failed',
+  cancelled: 'cancelled',
+  rejected: 'rejected',
+  interrupted: 'interrupted',
+};
+
+export function shortSha(sha: string | null | undefined): string {
+  return sha ? sha.slice(0, 7) : '…';
+}

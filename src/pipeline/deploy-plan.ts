@@ -1,0 +1,33 @@
+import type { HookScripts } from '../core/views.js';
+import type { SshTarget } from './ssh.js';
+
+/**
+ * Everything the runner needs, prepared by the core (which decrypts credentials and checks the
+ * rules): the pipeline never reads business rules or secrets from the database itself.
+ */
+export interface PlannedHost {
+  serverId: number;
+  /** Holds decrypted credentials: never log it. */
+  target: SshTarget;
+}
+
+export interface DeployPlan {
+  taskId: number;
+  kind: 'deploy' | 'rollback';
+  project: {
+    id: number;
+    name: string;
+    repoUrl: string;
+    environment: string;
+    deployPath: string;
+    keepReleases: number;
+    maxParallel: number;
+    onFailure: 'rollback' | 'continue';
+  };
+  ref: string;
+  /** Rollback to this release id; null means "the one before current". */
+  targetRelease: string | null;
+  requestedBy: string;
+  hooks: HookScripts;
+  hosts: PlannedHost[];
+}

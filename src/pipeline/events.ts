@@ -1,0 +1,88 @@
+import { EventEmitter } from 'node:events';
+import type { HostStage, StageState, TaskStage } from './stages.js';
+
+/**
+ * What the runner tells the world. Presenters (Slack thread message, flow snapshot, shell output)
+ * subscribe; the pipeline never knows who listens.
+ */
+export type PipelineEvent =
+  | { type: 'task.started'; taskId: number; kind: 'deploy' | 'rollback'; project: string; ref: string; releaseId: string | null; hosts: string[]; at: Date }
+  | { type: 'stage.started'; taskId: number; stage: TaskStage; at: Date }
+  | { type: 'stage.finished'; taskId: number; stage: TaskStage; state: Exclude<StageState, 'waiting' | 'running'>; durationMs: number; error?: string; at: Date }
+  | { type: 'commit.resolved'; taskId: number; ref: string; commit: string; at: Date }
+  | { type: 'host.stage.started'; taskId: number; host: string; stage: HostStage; at: Date }
+  | {
+      type: 'host.stage.finished';
+      taskId: number;
+      host: string;
+      stage: HostStage;
+      state: Exclude<StageState, 'waiting' | 'running'>;
+      durationMs: number;
+      exitCode?: number | null;
+      error?: string;
+      /** Last lines of output (redacted), for failure reports. */
+      outputTail?: string;
+      at: Date;
+    }
+  | { type: 'host.key.pinned'; taskId: number; host: string; fingerprint: string; at: Date }
+  | { type: 'host.rolled_back'; taskId: number; host: string; release: string | null; at: Date }
+  | { type: 'output'; taskId: number; host: string | null; stage: TaskStage | HostStage; stream: 'stdout' | 'stderr'; line: string; at: Date }
+  | { type: 'progress'; taskId: number; host: string; bytes: number; totalBytes: number; at: Date }
+  | {
+      type: 'task.finished';
+      taskId: number;
+      status: 'success' | 'failed' | 'cancelled';
+      releaseId: string | null;
+      commit: string | null;
+      durationMs: number;
+      error?: string;
+      /** Per host: where `current` points now, and whether the host failed. */
+      hosts: { name: string; release: string | null; failed: boolean }[];
+      at: Date;
+    };
+
+export type PipelineEventType = PipelineEvent['type'];
+export type PipelineListener = (event: PipelineEvent) => void;
+
+/** A typed event bus. A listener that throws is reported, never allowed to break a deploy. */
+export class PipelineEvents {
+  private readonly emitter = new EventEmitter();
+
+  constructor(private readonly onListenerError: (err: unknown, event: PipelineEvent) => void = () => {}) {
+    this.emitter.setMaxListeners(100);
+  }
+
+  on(listener: PipelineListener): () => void {
+    this.emitter.on('event', listener);
+    return () => this.emitter.off('event', listener);
+  }
+
+  /** Listens to one task only, e.g. a shell waiting for its deploy. */
+  onTask(taskId: number, listener: PipelineListener): () => void {
+    return this.on((event) => {
+      if (event.taskId === taskId) listener(event);
+    });
+  }
+
+  emit(event: PipelineEvent): void {
+    for (const listener of this.emitter.listeners('event') as PipelineListener[]) {
+      try {
+        listener(event);
+      } catch (err) {
+        this.onListenerError(err, event);
+      }
+    }
+  }
+
+  /** Resolves with the task's final event. */
+  waitForFinish(taskId: number): Promise<Extract<PipelineEvent, { type: 'task.finished' }>> {
+    return new Promise((resolve) => {
+      const off = this.onTask(taskId, (event) => {
+        if (event.type === 'task.finished') {
+          off();
+          resolve(event);
+        }
+      });
+    });
+  }
+}

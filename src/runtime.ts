@@ -1,0 +1,64 @@
+import { readFile } from 'node:fs/promises';
+import type { AppContext } from './app-context.js';
+import { CommandExecutor } from './chat/command-executor.js';
+import type { ChatDeps } from './chat/chat-deps.js';
+import { DeployCoordinator } from './core/deploy-coordinator.js';
+import { directFanout } from './pipeline/distributor.js';
+import { PipelineEvents } from './pipeline/events.js';
+import { GitMirrors } from './pipeline/git.js';
+import { DEFAULT_HOOK_TIMEOUT_MS } from './pipeline/hooks.js';
+import { probeServer } from './pipeline/server-probe.js';
+import { TaskRunner } from './pipeline/task-runner.js';
+
+/** The engine and the command layer, shared by every adapter (Slack, shell, one-shot CLI). */
+export interface Runtime {
+  app: AppContext;
+  events: PipelineEvents;
+  git: GitMirrors;
+  runner: TaskRunner;
+  coordinator: DeployCoordinator;
+  executor: CommandExecutor;
+  chat: ChatDeps;
+  stop(): Promise<void>;
+}
+
+export interface RuntimeOptions {
+  /** Let `@path` hook scripts be read from disk (the shell; never Slack). */
+  allowFileReads?: boolean;
+  hookTimeoutMs?: number;
+}
+
+export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Runtime {
+  const events = new PipelineEvents((err, event) => app.log.error('event listener failed', { event: event.type, taskId: event.taskId, err: err instanceof Error ? err : String(err) }));
+  const git = new GitMirrors(app.config.dataDir, { redactor: app.redactor });
+  const runner = new TaskRunner({
+    orm: app.orm,
+    dataDir: app.config.dataDir,
+    git,
+    events,
+    log: app.log,
+    redactor: app.redactor,
+    distributor: directFanout,
+    ssh: { connectTimeoutMs: 20_000, keepaliveIntervalMs: 10_000 },
+    hookTimeoutMs: options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
+  });
+  const coordinator = new DeployCoordinator({ orm: app.orm, runner, events, log: app.log, secrets: app.secrets, defaultKeyPath: app.config.sshKeyPath });
+  const chat: ChatDeps = {
+    app,
+    coordinator,
+    events,
+    git,
+    probe: (target) => probeServer(target, { redactor: app.redactor }),
+    ...(options.allowFileReads ? { readFile: (path: string) => readFile(path, 'utf8') } : {}),
+  };
+  return {
+    app,
+    events,
+    git,
+    runner,
+    coordinator,
+    executor: new CommandExecutor(chat),
+    chat,
+    stop: () => coordinator.stop(),
+  };
+}
