@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { DeployPlan } from './deploy-plan.js';
 import { runDeployFlow } from './deploy-flow.js';
 import type { PipelineEvent } from './events.js';
@@ -35,6 +36,8 @@ export class TaskRunner {
   async run(plan: DeployPlan): Promise<TaskOutcome> {
     if (this.running.has(plan.taskId)) throw new Error(`task ${plan.taskId} is already running`);
     const controller = new AbortController();
+    // Every command on every server listens to this one signal: hundreds on a big fleet.
+    setMaxListeners(0, controller.signal);
     this.running.set(plan.taskId, controller);
     const started = Date.now();
     const recorder = new TaskRecorder(this.deps.orm, plan.taskId);

@@ -1,0 +1,79 @@
+/**
+ * Sends the latest state of one message at most once per interval, whatever the number of
+ * changes in between (a 50-server deploy makes hundreds). Never two sends at once; a send that
+ * was rate limited (429) is retried after Retry-After; `flush` makes sure the last state lands.
+ */
+export class CoalescedUpdater {
+  private dirty = false;
+  private inFlight: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private lastSent = 0;
+  private blockedUntil = 0;
+
+  constructor(
+    private readonly send: () => Promise<void>,
+    private readonly onError: (err: unknown) => void,
+    private readonly minIntervalMs = 1000,
+  ) {}
+
+  /** Something changed: send it soon. */
+  request(): void {
+    this.dirty = true;
+    this.schedule();
+  }
+
+  /** Sends the current state now (after any send in flight) and resolves once it has landed. */
+  async flush(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      if (this.inFlight) await this.inFlight;
+      if (!this.dirty) return;
+      const wait = this.blockedUntil - Date.now();
+      if (wait > 0) await sleep(wait);
+      await this.sendNow();
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer || this.inFlight) return;
+    const due = Math.max(this.lastSent + this.minIntervalMs, this.blockedUntil);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      void this.sendNow();
+    }, Math.max(0, due - Date.now()));
+  }
+
+  private sendNow(): Promise<void> {
+    if (this.inFlight) return this.inFlight;
+    this.dirty = false;
+    this.lastSent = Date.now();
+    this.inFlight = this.send()
+      .catch((err: unknown) => {
+        const retryAfter = rateLimitSeconds(err);
+        if (retryAfter !== null) {
+          this.blockedUntil = Date.now() + retryAfter * 1000;
+          this.dirty = true;
+        } else {
+          this.onError(err);
+        }
+      })
+      .finally(() => {
+        this.inFlight = null;
+        if (this.dirty) this.schedule();
+      });
+    return this.inFlight;
+  }
+}
+
+/** Retry-After of a rate-limited Web API call (WebClient raises it when it gives up retrying). */
+function rateLimitSeconds(err: unknown): number | null {
+  const e = err as { code?: string; retryAfter?: number };
+  return e?.code === 'slack_webapi_rate_limited_error' ? Math.max(1, e.retryAfter ?? 1) : null;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

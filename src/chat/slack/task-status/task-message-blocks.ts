@@ -1,0 +1,127 @@
+import type { HostStage, StageState, TaskStage } from '../../../pipeline/stages.js';
+import { HOST_STAGES, TASK_STAGES } from '../../../pipeline/stages.js';
+import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../formatting.js';
+import { taskLine } from '../../handlers/task-handlers.js';
+import type { TaskProgress } from '../../task-progress.js';
+import { TASK_ACTIONS } from '../action-ids.js';
+
+/* Block Kit, loosely typed: the shapes are Slack's, checked by tests against the stand-in. */
+export type Block = Record<string, unknown>;
+
+const MARK: Record<StageState, string> = { waiting: '○', running: '▶', done: '✓', failed: '✗', skipped: '↷' };
+const LABEL: Record<TaskStage | HostStage, string> = {
+  start: 'start',
+  before_download: 'before_download',
+  download: 'download',
+  after_download: 'after_download',
+  package: 'package',
+  upload: 'upload',
+  before_deploy: 'before_deploy',
+  switch: 'switch',
+  after_deploy: 'after_deploy',
+};
+
+/** `▰▰▰▰▱▱▱▱▱▱` for done/total; text, so it renders everywhere (mobile, notifications). */
+export function progressBar(done: number, total: number, width = 12): string {
+  const filled = total === 0 ? 0 : Math.round((done / total) * width);
+  return `${'▰'.repeat(filled)}${'▱'.repeat(width - filled)}`;
+}
+
+function stageLines(p: TaskProgress, now: Date): string[] {
+  const lines: string[] = [];
+  for (const stage of TASK_STAGES) {
+    const s = p.taskStages[stage];
+    if (p.task.kind === 'rollback' && s.state === 'skipped') continue;
+    const time = s.state === 'running' && s.startedAt ? ` ${formatDuration(now.getTime() - s.startedAt)}…` : s.durationMs !== undefined && s.state !== 'skipped' ? ` ${formatDuration(s.durationMs)}` : '';
+    lines.push(`${MARK[s.state]} ${LABEL[stage]}${time}`);
+  }
+  for (const stage of HOST_STAGES) {
+    const c = p.stageCounts(stage);
+    const skippedAll = [...p.hosts.values()].every((h) => h.stages[stage].state === 'skipped');
+    if (c.total === 0 || (skippedAll && p.task.kind === 'rollback')) continue;
+    const state: StageState = c.failed ? 'failed' : c.done === c.total ? 'done' : c.running || c.done ? 'running' : skippedAll ? 'skipped' : 'waiting';
+    const servers = `${c.done}/${c.total} server${c.total > 1 ? 's' : ''}`;
+    const extra = [c.running ? `${c.running} running` : '', c.failed ? `${c.failed} failed` : ''].filter(Boolean).join(', ');
+    lines.push(`${MARK[state]} ${LABEL[stage]} ${progressBar(c.done, c.total)} ${servers}${extra ? ` (${extra})` : ''}`);
+  }
+  return lines;
+}
+
+function headline(p: TaskProgress): string {
+  const t = p.task;
+  if (t.status === 'running') {
+    const stage = [...TASK_STAGES].reverse().find((s) => p.taskStages[s].state === 'running');
+    if (stage) return `running · ${LABEL[stage]}`;
+    const hostStage = HOST_STAGES.find((s) => p.stageCounts(s).running > 0) ?? HOST_STAGES.find((s) => p.stageCounts(s).done < p.hosts.size);
+    if (hostStage) {
+      const c = p.stageCounts(hostStage);
+      return `running · ${LABEL[hostStage]} ${c.done}/${c.total} servers`;
+    }
+  }
+  return STATUS_WORDS[t.status];
+}
+
+function buttons(p: TaskProgress): Block | null {
+  const id = String(p.task.id);
+  const button = (text: string, action: string, style?: 'primary' | 'danger', confirm?: { title: string; text: string; ok: string }) => ({
+    type: 'button',
+    text: { type: 'plain_text', text },
+    action_id: action,
+    value: id,
+    ...(style ? { style } : {}),
+    ...(confirm ? { confirm: { title: { type: 'plain_text', text: confirm.title }, text: { type: 'mrkdwn', text: confirm.text }, confirm: { type: 'plain_text', text: confirm.ok }, deny: { type: 'plain_text', text: 'Back' } } } : {}),
+  });
+  const t = p.task;
+  const elements: Block[] = [];
+  if (t.status === 'awaiting_approval') {
+    elements.push(button('Approve', TASK_ACTIONS.approve, 'primary'), button('Reject', TASK_ACTIONS.reject, 'danger'));
+  } else if (t.status === 'running') {
+    elements.push(button('Cancel', TASK_ACTIONS.cancel, 'danger', { title: `Cancel #${t.id}?`, text: 'The deploy stops at the next safe point; every server stays on a complete release.', ok: 'Cancel deploy' }));
+  } else if (t.status === 'approved' || t.status === 'scheduled') {
+    elements.push(button('Cancel', TASK_ACTIONS.cancel, 'danger'));
+  } else if (t.status === 'success') {
+    elements.push(button('Roll back', TASK_ACTIONS.rollback, undefined, { title: `Roll back ${t.project}?`, text: `Switches every server of *${t.project}* back to its previous release.`, ok: 'Roll back' }));
+  } else if ((t.status === 'failed' || t.status === 'interrupted') && t.kind === 'deploy' && t.commit && p.failedHosts().length > 0) {
+    elements.push(button('Retry failed servers', TASK_ACTIONS.retry, 'primary'));
+  }
+  return elements.length ? { type: 'actions', block_id: `task_actions_${id}`, elements } : null;
+}
+
+/**
+ * The task's one status message: header, who/what, a status line, a per-stage list with
+ * progress bars, failures, and the buttons that fit the state. `text` states the same in one
+ * line (notifications, screen readers).
+ */
+export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: Date }): { text: string; blocks: Block[] } {
+  const now = options.now ?? new Date();
+  const t = p.task;
+  const title = t.kind === 'rollback' ? `Rollback #${t.id} · ${t.project}` : `Deploy #${t.id} · ${t.project} ${t.ref}`;
+  const facts = [
+    t.kind === 'deploy' ? `\`${t.ref}\` → \`${shortSha(t.commit)}\`` : t.releaseId ? `to \`${t.releaseId}\`` : 'to the previous release',
+    `*${t.environment}*`,
+    `requested by ${mention(t.requestedBy)}`,
+    t.approvedBy && t.kind === 'deploy' ? `approved by ${mention(t.approvedBy)}` : '',
+    t.rejectedBy ? `rejected by ${mention(t.rejectedBy)}` : '',
+    t.cancelledBy && t.status === 'cancelled' ? `cancelled by ${mention(t.cancelledBy)}` : '',
+  ].filter(Boolean);
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150), emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: `${facts.join(' · ')}\n${STATUS_EMOJI[t.status]} *${headline(p)}*${t.finishedAt && t.startedAt ? ` in ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : ''}` } },
+  ];
+  if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:alarm_clock: runs at ${formatTime(t.scheduledAt, options.timeZone)}` }] });
+  if (t.status === 'rejected' && t.rejectReason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:no_entry: _${t.rejectReason.slice(0, 2900)}_` } });
+  const started = t.status !== 'awaiting_approval' && t.status !== 'approved' && t.status !== 'scheduled' && t.status !== 'pending' && t.status !== 'rejected';
+  if (started) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${stageLines(p, now).join('\n')}\`\`\`` } });
+  const failed = p.failedHosts();
+  if (failed.length) {
+    const shown = failed.slice(0, 8).map((h) => `✗ *${h.name}* at ${h.failedStage}: ${(h.error ?? 'failed').slice(0, 200)}`);
+    if (failed.length > 8) shown.push(`… and ${failed.length - 8} more (see the thread)`);
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: shown.join('\n') } });
+  } else if (t.error && (t.status === 'failed' || t.status === 'interrupted' || t.status === 'cancelled')) {
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:x: ${t.error.slice(0, 2900)}` } });
+  }
+  const actions = buttons(p);
+  if (actions) blocks.push(actions);
+  const progress = t.status === 'running' ? ` (${headline(p).replace('running · ', '')})` : '';
+  return { text: `${taskLine(t)}${progress}`, blocks };
+}
