@@ -1,4 +1,5 @@
 import { createAppContext, type AppContext } from './app-context.js';
+import { startShell } from './chat/shell/index.js';
 import { ConfigError, loadConfig, type Config } from './config.js';
 import { createLogger } from './log.js';
 import { createRuntime, type Runtime } from './runtime.js';
@@ -21,8 +22,6 @@ export async function startBot(config: Config): Promise<RunningBot> {
   const context = await createAppContext(config);
   const runtime = createRuntime(context, { allowFileReads: config.mode === 'shell' });
   const parts: Stoppable[] = [runtime];
-  // Tasks approved before a restart start again as soon as their project is free.
-  await runtime.coordinator.dispatch();
   context.log.info('deploybot started', { mode: config.mode, database: config.database.kind, dataDir: config.dataDir });
 
   let stopping: Promise<void> | undefined;
@@ -47,6 +46,10 @@ export async function main(): Promise<void> {
     throw err;
   }
   const bot = await startBot(config);
+  // Shell mode (no Slack tokens): the console adapter on this terminal; leaving it stops the bot.
+  const shell = config.mode === 'shell' ? await startShell(bot.runtime, { input: process.stdin, output: process.stdout, error: process.stderr }) : undefined;
+  if (shell) bot.add(shell);
+  await bot.runtime.begin();
   const shutdown = (signal: string) => {
     bot.context.log.info('shutting down', { signal });
     bot.stop().then(
@@ -59,4 +62,5 @@ export async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
+  if (shell) void shell.closed.then(() => shutdown('shell closed'));
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { AppContext } from './app-context.js';
 import { CommandExecutor } from './chat/command-executor.js';
 import type { ChatDeps } from './chat/chat-deps.js';
+import { recoverInterruptedTasks } from './core/crash-recovery.js';
 import { DeployCoordinator } from './core/deploy-coordinator.js';
 import { directFanout } from './pipeline/distributor.js';
 import { PipelineEvents } from './pipeline/events.js';
@@ -9,6 +10,7 @@ import { GitMirrors } from './pipeline/git.js';
 import { DEFAULT_HOOK_TIMEOUT_MS } from './pipeline/hooks.js';
 import { probeServer } from './pipeline/server-probe.js';
 import { TaskRunner } from './pipeline/task-runner.js';
+import { Scheduler } from './scheduler/scheduler.js';
 
 /** The engine and the command layer, shared by every adapter (Slack, shell, one-shot CLI). */
 export interface Runtime {
@@ -19,6 +21,12 @@ export interface Runtime {
   coordinator: DeployCoordinator;
   executor: CommandExecutor;
   chat: ChatDeps;
+  scheduler: Scheduler;
+  /**
+   * Starts the clockwork, after the adapters are listening (so they see what it reports): marks
+   * tasks cut off by a crash as interrupted, starts queued tasks, and starts the scheduler.
+   */
+  begin(): Promise<number[]>;
   stop(): Promise<void>;
 }
 
@@ -51,6 +59,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     probe: (target) => probeServer(target, { redactor: app.redactor }),
     ...(options.allowFileReads ? { readFile: (path: string) => readFile(path, 'utf8') } : {}),
   };
+  const scheduler = new Scheduler({ orm: app.orm, coordinator, log: app.log, stallMinutes: app.config.stallTimeoutMinutes, timezone: app.config.timezone });
   return {
     app,
     events,
@@ -59,6 +68,16 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     coordinator,
     executor: new CommandExecutor(chat),
     chat,
-    stop: () => coordinator.stop(),
+    scheduler,
+    async begin() {
+      const interrupted = await recoverInterruptedTasks({ orm: app.orm, events, log: app.log, redactor: app.redactor, secrets: app.secrets, defaultKeyPath: app.config.sshKeyPath });
+      await coordinator.dispatch();
+      scheduler.start();
+      return interrupted;
+    },
+    async stop() {
+      await scheduler.stop();
+      await coordinator.stop();
+    },
   };
 }

@@ -1,3 +1,4 @@
+import type { ChangeSummary } from '../core/change-summary.js';
 import type { TaskView } from '../core/views.js';
 import type { TaskHost } from '../db/entities/index.js';
 import type { PipelineEvent } from '../pipeline/events.js';
@@ -35,6 +36,10 @@ export class TaskProgress {
   readonly hosts = new Map<string, HostProgress>();
   done: LiveStage = { state: 'waiting' };
   finished = false;
+  /** What the deploy changes, per group of servers (shown before and during the deploy). */
+  changes?: ChangeSummary;
+  /** For a queued task: its place in the project's queue and the task it waits for. */
+  queue?: { position: number; blockedBy: number | null } | null;
 
   constructor(task: TaskView, hostNames: readonly string[] = []) {
     this.task = { ...task };
@@ -125,7 +130,7 @@ export class TaskProgress {
         this.task.finishedAt = event.at;
         if (event.releaseId) this.task.releaseId = event.releaseId;
         if (event.commit) this.task.commit = event.commit;
-        this.done = { state: event.status === 'success' ? 'done' : event.status === 'failed' ? 'failed' : 'skipped', durationMs: event.durationMs };
+        this.done = { state: event.status === 'success' ? 'done' : event.status === 'failed' || event.status === 'interrupted' ? 'failed' : 'skipped', durationMs: event.durationMs };
         // Stages that never ran are shown as skipped, not as still waiting.
         for (const stage of TASK_STAGES) if (this.taskStages[stage].state === 'waiting' || this.taskStages[stage].state === 'running') this.taskStages[stage] = { state: 'skipped' };
         for (const host of this.hosts.values()) for (const stage of HOST_STAGES) if (host.stages[stage].state === 'waiting' || host.stages[stage].state === 'running') host.stages[stage] = { state: 'skipped' };

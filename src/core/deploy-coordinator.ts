@@ -6,6 +6,8 @@ import type { Logger } from '../log.js';
 import type { DeployPlan } from '../pipeline/deploy-plan.js';
 import type { PipelineEvents } from '../pipeline/events.js';
 import type { TaskOutcome, TaskRunner } from '../pipeline/task-runner.js';
+import { SYSTEM_ACTOR } from './actor.js';
+import { audit } from './audit.js';
 import { ServerService, type ServerServiceDeps } from './server-service.js';
 import { transitionTask } from './task-status.js';
 import { projectHooks } from './views.js';
@@ -15,6 +17,7 @@ export interface CoordinatorDeps extends ServerServiceDeps {
   runner: TaskRunner;
   events: PipelineEvents;
   log: Logger;
+  now?: () => Date;
 }
 
 /**
@@ -27,6 +30,7 @@ export class DeployCoordinator {
   private dispatching: Promise<void> = Promise.resolve();
   private readonly inFlight = new Map<number, Promise<TaskOutcome>>();
   private stopped = false;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: CoordinatorDeps) {}
 
@@ -47,14 +51,32 @@ export class DeployCoordinator {
   }
 
   /** Stops starting new tasks and waits for the running ones (graceful shutdown). */
-  async stop(): Promise<void> {
+  /**
+   * Stops starting new tasks and gives running ones a grace period to finish. A task still
+   * running after it is left as it is: the next boot marks it interrupted and re-reads its servers.
+   */
+  async stop(graceMs = 25_000): Promise<void> {
     this.stopped = true;
+    this.armTimer(null);
     await this.dispatching.catch(() => undefined);
-    await Promise.allSettled(this.inFlight.values());
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([Promise.allSettled(this.inFlight.values()), grace]);
+    clearTimeout(timer);
   }
 
-  /** Where a waiting task stands in its project's queue (1 = next), and what it waits for. */
-  async queuePosition(em: EntityManager, task: DeployTask): Promise<{ position: number; blockedBy: number | null }> {
+  /** Stops a running task that has made no progress for too long; it ends as failed. */
+  reap(taskId: number, reason: string): boolean {
+    return this.deps.runner.cancel(taskId, { stalled: true, reason });
+  }
+
+  /** Where a queued task stands in its project's queue (1 = next), and which task it waits for. */
+  async queuePosition(taskId: number): Promise<{ position: number; blockedBy: number | null } | null> {
+    const em = this.deps.orm.em.fork();
+    const task = await em.findOne(DeployTask, { id: taskId }, { populate: ['project'] });
+    if (!task || task.status !== 'approved') return null;
     const ahead = await em.count(DeployTask, { project: task.project, status: 'approved', id: { $lt: task.id } });
     const running = await em.findOne(DeployTask, { project: task.project, status: 'running' }, { fields: ['id'] });
     return { position: ahead + 1, blockedBy: running?.id ?? null };
@@ -63,6 +85,7 @@ export class DeployCoordinator {
   private async dispatchOnce(): Promise<void> {
     if (this.stopped) return;
     const em = this.deps.orm.em.fork();
+    await this.promoteDueSchedules(em);
     const ready = await em.find(DeployTask, { status: 'approved' }, { orderBy: { id: 'asc' }, populate: ['project', 'project.servers'] });
     const busy = new Set((await em.find(DeployTask, { status: 'running' }, { fields: ['project'] })).map((t) => t.project.id));
     for (const task of ready) {
@@ -70,6 +93,37 @@ export class DeployCoordinator {
       busy.add(task.project.id);
       await this.start(em, task);
     }
+  }
+
+  /**
+   * Scheduled tasks whose time has come join the queue; the next future one gets a timer, so it
+   * starts on time (the scheduler's minute sweep is only the safety net). Schedules live in the
+   * database, so the dispatch at boot re-arms them after a restart.
+   */
+  private async promoteDueSchedules(em: EntityManager): Promise<void> {
+    const now = this.now();
+    const due = await em.find(DeployTask, { status: 'scheduled', scheduledAt: { $lte: now } }, { orderBy: { scheduledAt: 'asc' } });
+    for (const task of due) {
+      transitionTask(task, 'approved', now);
+      audit(em, SYSTEM_ACTOR, 'task.schedule_due', `task:${task.id}`, { scheduledAt: task.scheduledAt?.toISOString() ?? null });
+    }
+    if (due.length) await em.flush();
+    const next = await em.findOne(DeployTask, { status: 'scheduled' }, { orderBy: { scheduledAt: 'asc' }, fields: ['scheduledAt'] });
+    this.armTimer(next?.scheduledAt ?? null);
+  }
+
+  private armTimer(at: Date | null): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!at || this.stopped) return;
+    // setTimeout holds at most ~24.8 days; an hour-long cap keeps the timer honest across clock changes.
+    const delay = Math.min(Math.max(0, at.getTime() - this.now().getTime()), 3_600_000);
+    this.timer = setTimeout(() => void this.dispatch(), delay);
+    this.timer.unref();
+  }
+
+  private now(): Date {
+    return this.deps.now?.() ?? new Date();
   }
 
   private async start(em: EntityManager, task: DeployTask): Promise<void> {
@@ -117,6 +171,7 @@ export class DeployCoordinator {
         onFailure: project.onFailure,
       },
       ref: task.ref,
+      commit: task.kind === 'deploy' ? (task.commit ?? null) : null,
       targetRelease: task.targetRelease ?? null,
       requestedBy: task.requestedBy,
       hooks: projectHooks(task),

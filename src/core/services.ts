@@ -4,6 +4,8 @@ import { ServerService, type ServerServiceDeps } from './server-service.js';
 import { TaskService } from './task-service.js';
 
 export interface CoreServices {
+  /** The request's own EntityManager fork, for read-only helpers (e.g. summariseChanges). */
+  em: EntityManager;
   servers: ServerService;
   projects: ProjectService;
   tasks: TaskService;
@@ -15,6 +17,7 @@ export interface CoreServices {
  */
 export function servicesFor(em: EntityManager, deps: ServerServiceDeps): CoreServices {
   return {
+    em,
     servers: new ServerService(em, deps),
     projects: new ProjectService(em),
     tasks: new TaskService(em),

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
-import { DeployTask, Project, TaskHost, type TaskStatus } from '../db/entities/index.js';
+import { DeployTask, Project, Release, TaskHost, type TaskStatus } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
 import type { Actor } from './actor.js';
 import { audit } from './audit.js';
@@ -14,6 +14,8 @@ import { parseInput } from './zod-errors.js';
 const deployRequestSchema = z.object({
   project: slugSchema('project name'),
   ref: gitRefSchema,
+  /** The commit the ref resolved to when requested: pinned, so what is approved is what ships. */
+  commit: z.string().regex(/^[0-9a-f]{40}$/, 'commit must be a full 40-character sha').optional(),
   scheduledAt: z.date().nullable().optional(),
   hooks: hooksSchema.partial().optional(),
   channel: z.string().optional(),
@@ -49,6 +51,7 @@ export class TaskService {
       project,
       kind: 'deploy',
       ref: data.ref,
+      commit: data.commit ?? null,
       status: 'pending',
       hookBeforeDownload: hooks.before_download,
       hookAfterDownload: hooks.after_download,
@@ -181,8 +184,15 @@ export class TaskService {
       throw new UserError(`Deploy #${taskId} is ${describeStatus(original.status)}: only a failed or interrupted deploy can be retried.`);
     }
     if (!original.commit) throw new UserError(`Deploy #${taskId} failed before its commit was known: request a new deploy of ${original.ref} instead.`);
-    const failed = (await this.em.find(TaskHost, { task: original, status: { $in: ['failed', 'running', 'waiting'] } })).map((h) => h.serverName);
-    if (failed.length === 0) throw new UserError(`Deploy #${taskId} has no failed servers to retry.`);
+    // The servers that failed in this task, or that do not serve its release now: after a
+    // rollback-on-failure that is every server (none kept it); with on_failure=continue, the ones
+    // that failed (even one that switched before its after_deploy failed).
+    const rows = await this.em.find(TaskHost, { task: original }, { populate: ['server'] });
+    const live = await this.em.find(Release, { project: original.project, isCurrent: true, releaseId: original.releaseId ?? '' });
+    const failed = rows
+      .filter((h) => h.server && (h.status === 'failed' || !live.some((r) => r.server.id === h.server!.id)))
+      .map((h) => h.serverName);
+    if (failed.length === 0) throw new UserError(`Every server of deploy #${taskId} serves its release and none failed: there is nothing to retry.`);
     assertUnlocked(original.project);
     const project = original.project;
     const task = this.em.create(DeployTask, {

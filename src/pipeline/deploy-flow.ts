@@ -33,7 +33,8 @@ export async function runDeployFlow(ctx: RunContext): Promise<void> {
 
     await ctx.taskStage('download', async () => {
       await deps.git.ensureMirror(plan.project.repoUrl);
-      facts.commit = await deps.git.resolveRef(plan.project.repoUrl, plan.ref);
+      // A pinned commit (what was approved) wins over where the ref points now.
+      facts.commit = await deps.git.resolveRef(plan.project.repoUrl, plan.commit ?? plan.ref);
       facts.releaseId = newReleaseId(plan.taskId, facts.commit);
       await ctx.recorder.setCommit(facts.commit, facts.releaseId);
       ctx.emit({ type: 'commit.resolved', ref: plan.ref, commit: facts.commit });

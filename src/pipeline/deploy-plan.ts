@@ -25,6 +25,8 @@ export interface DeployPlan {
     onFailure: 'rollback' | 'continue';
   };
   ref: string;
+  /** The commit pinned at request time (what the approver saw); null: resolve `ref` when running. */
+  commit: string | null;
   /** Rollback to this release id; null means "the one before current". */
   targetRelease: string | null;
   requestedBy: string;

@@ -31,7 +31,8 @@ export type PipelineEvent =
   | {
       type: 'task.finished';
       taskId: number;
-      status: 'success' | 'failed' | 'cancelled';
+      /** `interrupted`: the bot stopped while the task ran (emitted by crash recovery at the next boot). */
+      status: 'success' | 'failed' | 'cancelled' | 'interrupted';
       releaseId: string | null;
       commit: string | null;
       durationMs: number;

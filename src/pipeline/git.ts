@@ -157,6 +157,15 @@ export class GitMirrors {
     return this.log(repoUrl, dir, `${fromSha}..${toSha}`, limit);
   }
 
+  /** How many commits `toSha` has that `fromSha` does not (`rev-list --count from..to`). */
+  async countCommitsBetween(repoUrl: string, fromSha: string, toSha: string): Promise<number> {
+    assertSafeRef(fromSha, 'starting commit');
+    assertSafeRef(toSha, 'target commit');
+    const dir = await this.existingMirror(repoUrl);
+    const out = await this.read(repoUrl, dir, ['rev-list', '--count', '--end-of-options', `${fromSha}..${toSha}`], `count commits ${fromSha}..${toSha}`);
+    return Number.parseInt(out.trim(), 10) || 0;
+  }
+
   private async log(repoUrl: string, dir: string, range: string, limit: number): Promise<GitCommit[]> {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) throw new UserError('The commit limit must be between 1 and 10000.');
     const out = await this.read(repoUrl, dir, ['log', '-z', `--format=${LOG_FORMAT}`, `--max-count=${limit}`, '--end-of-options', range, '--'], `list commits of ${range}`);

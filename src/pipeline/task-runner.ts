@@ -8,6 +8,9 @@ import { TaskRecorder } from './task-recorder.js';
 
 export type TaskOutcome = Extract<PipelineEvent, { type: 'task.finished' }>;
 
+/** Why the reaper stopped a task: it made no progress for too long. */
+export class StalledTask extends Error {}
+
 /**
  * Runs deploy and rollback tasks, and stops them on request. One instance per bot process; it
  * holds each running task's AbortController so `cancel` can reach it.
@@ -25,11 +28,14 @@ export class TaskRunner {
     return [...this.running.keys()];
   }
 
-  /** Asks a running task to stop at its next safe point. Returns false if it is not running here. */
-  cancel(taskId: number): boolean {
+  /**
+   * Asks a running task to stop at its next safe point. Returns false if it is not running here.
+   * A `stalled` stop (the reaper's) ends the task as failed, with `reason` as its error.
+   */
+  cancel(taskId: number, stop: { stalled?: boolean; reason?: string } = {}): boolean {
     const controller = this.running.get(taskId);
     if (!controller) return false;
-    controller.abort(new Error('cancelled by request'));
+    controller.abort(stop.stalled ? new StalledTask(stop.reason ?? 'no progress for too long') : new Error('cancelled by request'));
     return true;
   }
 
@@ -56,7 +62,10 @@ export class TaskRunner {
         if (plan.kind === 'deploy') await runDeployFlow(ctx);
         else await runRollbackFlow(ctx);
       } catch (err) {
-        if (err instanceof CancelledAtSafePoint || controller.signal.aborted) {
+        if (controller.signal.reason instanceof StalledTask) {
+          status = 'failed';
+          error = `${controller.signal.reason.message}; stopped before any server was switched`;
+        } else if (err instanceof CancelledAtSafePoint || controller.signal.aborted) {
           status = 'cancelled';
           error = 'cancelled before any server was switched';
         } else if (err instanceof StageFailure) {

@@ -12,11 +12,15 @@ export const ADMIN_ID = 'UADMIN01';
 
 export interface RuntimeFixture {
   config: Config;
+  dataDir: string;
+  /** The current runtime; replaced by restart(). */
   runtime: Runtime;
   servers: TestSshd[];
   repo: TestRepo;
   key: TestKeyPair;
   admin: Actor;
+  /** Stops this runtime (without waiting for running tasks) and opens a new one on the same data dir. */
+  restart(options?: { begin?: boolean }): Promise<Runtime>;
   close(): Promise<void>;
 }
 
@@ -44,19 +48,33 @@ export async function createRuntimeFixture(options: { servers?: number; env?: Re
     for (const [i, srv] of servers.entries()) await s.servers.add(admin, { name: names[i]!, hostname: srv.host, port: srv.port, username: srv.username });
     await s.projects.add(admin, { name: 'app', repoUrl: repo.url, deployPath: DEPLOY_ROOT, servers: names, ...options.project });
   });
-  return {
+  let current = runtime;
+  let currentApp = app;
+  const fixture: RuntimeFixture = {
     config,
+    dataDir,
     runtime,
     servers,
     repo,
     key,
     admin,
+    async restart(o = {}) {
+      await current.scheduler.stop();
+      await current.coordinator.stop(0);
+      await currentApp.close();
+      currentApp = await createAppContext(config);
+      current = createRuntime(currentApp, { hookTimeoutMs: 60_000 });
+      fixture.runtime = current;
+      if (o.begin ?? true) await current.begin();
+      return current;
+    },
     async close() {
-      await runtime.stop();
-      await app.close();
+      await current.stop();
+      await currentApp.close();
       await Promise.all(servers.map((s) => s.stop()));
       repo.cleanup();
       removeScratchDir(dataDir);
     },
   };
+  return fixture;
 }

@@ -7,6 +7,8 @@ import type { ChatDeps } from '../chat-deps.js';
 import type { CommandOutcome, TaskEvent } from '../command-outcome.js';
 import type { CommandOf } from '../command-types.js';
 import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../formatting.js';
+import { summariseChanges } from '../../core/change-summary.js';
+import { changeLines } from '../change-lines.js';
 import { reply, type Reply, type ReplyBlock } from '../reply.js';
 import { resolveScheduleTime } from '../schedule-time.js';
 
@@ -51,10 +53,15 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
       // Resolve the ref now: "no such tag" is an answer the requester should get at once, not a failed task later.
       await deps.git.ensureMirror(project.repoUrl);
       const commit = await deps.git.resolveRef(project.repoUrl, command.ref);
-      const task = await services.tasks.requestDeploy(actor, { project: project.name, ref: command.ref, scheduledAt, channel }, now);
+      const task = await services.tasks.requestDeploy(actor, { project: project.name, ref: command.ref, commit, scheduledAt, channel }, now);
       await deps.coordinator.dispatch();
-      const state = task.status === 'awaiting_approval' ? `waits for approval by ${project.approvers.map(mention).join(' or ')}` : task.status === 'scheduled' ? `is scheduled for ${formatTime(task.scheduledAt!, zone)}` : 'is starting';
-      return taskOutcome('requested', { ...task, commit }, reply(`Deploy #${task.id} of ${project.name} ${command.ref} (${shortSha(commit)}) ${state}.`));
+      const changes = await summariseChanges(services.em, deps.git, project.name, commit);
+      const queue = task.status === 'approved' ? await deps.coordinator.queuePosition(task.id) : null;
+      const state = queue?.blockedBy
+        ? `is queued (position ${queue.position}): it starts when deploy #${queue.blockedBy} finishes`
+        : task.status === 'awaiting_approval' ? `waits for approval by ${project.approvers.map(mention).join(' or ')}` : task.status === 'scheduled' ? `is scheduled for ${formatTime(task.scheduledAt!, zone)}` : 'is starting';
+      const headline = `Deploy #${task.id} of ${project.name} ${command.ref} (${shortSha(commit)}) ${state}.`;
+      return taskOutcome('requested', task, reply(headline, { type: 'text', text: headline }, { type: 'text', text: changeLines(changes).join('\n') }));
     }
     case 'tasks': {
       const tasks = await services.tasks.list({ project: command.project, limit: 15 });

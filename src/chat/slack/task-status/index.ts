@@ -1,4 +1,5 @@
 import type { webApi } from '@slack/bolt';
+import { summariseChanges } from '../../../core/change-summary.js';
 import type { Logger } from '../../../log.js';
 import type { PipelineEvent } from '../../../pipeline/events.js';
 import { renderFlowPng } from '../../../render/index.js';
@@ -20,6 +21,8 @@ interface TaskState {
   chain: Promise<void>;
   updater: CoalescedUpdater;
   snapshots: Set<'start' | 'failure' | 'end'>;
+  /** Kept so a message posted after the task ended can still tell its result. */
+  finished?: Extract<PipelineEvent, { type: 'task.finished' }>;
 }
 
 export interface TaskMessagesDeps {
@@ -112,6 +115,16 @@ class SlackTaskMessages implements TaskMessages {
     const live = state.progress.task;
     // Keep what the live events know better (status while running), take the decisions.
     state.progress.task = { ...task, status: live.status === 'running' && task.status === 'running' ? live.status : task.status };
+    const runtime = this.deps.runtime;
+    state.progress.queue = task.status === 'approved' ? await runtime.coordinator.queuePosition(task.id) : null;
+    if (task.kind === 'deploy' && task.commit && !state.progress.changes && !state.progress.finished) {
+      state.progress.changes = await runtime.app
+        .withServices((s) => summariseChanges(s.em, runtime.git, task.project, task.commit!))
+        .catch((err) => {
+          this.deps.log.warn('could not list the changes of a deploy', { taskId: task.id, error: String(err) });
+          return undefined;
+        });
+    }
   }
 
   private async post(state: TaskState): Promise<void> {
@@ -120,7 +133,17 @@ class SlackTaskMessages implements TaskMessages {
     const result = await this.deps.client.chat.postMessage({ channel: state.channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
     state.ts = result.ts ?? null;
     if (result.channel) state.channel = result.channel;
-    if (state.ts) await this.deps.runtime.app.withServices((s) => s.tasks.attachMessage(state.progress.task.id, state.channel!, state.ts!));
+    if (!state.ts) return;
+    await this.deps.runtime.app.withServices((s) => s.tasks.attachMessage(state.progress.task.id, state.channel!, state.ts!));
+    // The task may have started (or even ended) before its message existed: catch the thread up.
+    if (state.progress.task.startedAt) await this.uploadSnapshot(state, 'start');
+    for (const host of state.progress.failedHosts()) {
+      await this.reply(state, `✗ ${host.name} failed at ${host.failedStage}${host.exitCode != null ? ` (exit code ${host.exitCode})` : ''}: ${host.error ?? 'failed'}`);
+    }
+    if (state.finished) {
+      await this.reply(state, resultText(state.progress, state.finished));
+      await this.uploadSnapshot(state, 'end');
+    }
   }
 
   private async update(state: TaskState): Promise<void> {
@@ -152,6 +175,7 @@ class SlackTaskMessages implements TaskMessages {
     const state = this.state(event.taskId);
     void this.enqueue(state, async () => {
       const changed = state.progress.apply(event);
+      if (event.type === 'task.finished') state.finished = event;
       if (!state.ts) return; // no message (not a Slack task), or not posted yet: publish() will show it all
       if (event.type === 'task.started') await this.uploadSnapshot(state, 'start');
       if (event.type === 'host.stage.finished' && event.state === 'failed') {

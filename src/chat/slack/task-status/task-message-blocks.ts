@@ -1,6 +1,7 @@
 import type { HostStage, StageState, TaskStage } from '../../../pipeline/stages.js';
 import { HOST_STAGES, TASK_STAGES } from '../../../pipeline/stages.js';
 import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../formatting.js';
+import { changeLines } from '../../change-lines.js';
 import { taskLine } from '../../handlers/task-handlers.js';
 import type { TaskProgress } from '../../task-progress.js';
 import { TASK_ACTIONS } from '../action-ids.js';
@@ -109,6 +110,13 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     { type: 'section', text: { type: 'mrkdwn', text: `${facts.join(' · ')}\n${STATUS_EMOJI[t.status]} *${headline(p)}*${t.finishedAt && t.startedAt ? ` in ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : ''}` } },
   ];
   if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:alarm_clock: runs at ${formatTime(t.scheduledAt, options.timeZone)}` }] });
+  if (t.status === 'approved' && p.queue) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:hourglass_flowing_sand: queued, position ${p.queue.position}${p.queue.blockedBy ? `: waits for deploy #${p.queue.blockedBy} to finish` : ''}` }] });
+  }
+  if (p.changes && !p.finished) {
+    const lines = changeLines(p.changes);
+    if (lines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) } });
+  }
   if (t.status === 'rejected' && t.rejectReason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:no_entry: _${t.rejectReason.slice(0, 2900)}_` } });
   const started = t.status !== 'awaiting_approval' && t.status !== 'approved' && t.status !== 'scheduled' && t.status !== 'pending' && t.status !== 'rejected';
   if (started) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${stageLines(p, now).join('\n')}\`\`\`` } });
@@ -122,6 +130,6 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
   }
   const actions = buttons(p);
   if (actions) blocks.push(actions);
-  const progress = t.status === 'running' ? ` (${headline(p).replace('running · ', '')})` : '';
+  const progress = t.status === 'running' ? ` (${headline(p).replace('running · ', '')})` : t.status === 'approved' && p.queue?.blockedBy ? ` (waits for #${p.queue.blockedBy})` : '';
   return { text: `${taskLine(t)}${progress}`, blocks };
 }
