@@ -99,17 +99,23 @@ async function uploadAndPrepare(ctx: RunContext, host: HostRun, artifact: Artifa
     await finalizeRelease(conn, path, facts.releaseId, ctx.signal);
     await ctx.recorder.addRelease(host.planned.serverId, facts.releaseId, facts.commit, releaseDir(path, facts.releaseId));
   });
-  const script = ctx.plan.hooks.before_deploy;
-  if (!uploaded || !hasScript(script)) return ctx.skipHostStage(host, 'before_deploy');
-  await ctx.hostStage(host, 'before_deploy', () =>
-    runRemoteHook(conn, {
+  if (!uploaded) return ctx.skipHostStage(host, 'before_deploy');
+  await remoteHookStage(ctx, host, 'before_deploy', facts, ctx.signal);
+}
+
+/** A remote hook as a host stage, in the new release's directory; skipped when there is no script. */
+async function remoteHookStage(ctx: RunContext, host: HostRun, stage: 'before_deploy' | 'after_deploy', facts: HookFacts, signal?: AbortSignal): Promise<void> {
+  const script = ctx.plan.hooks[stage];
+  if (!hasScript(script)) return ctx.skipHostStage(host, stage);
+  await ctx.hostStage(host, stage, () =>
+    runRemoteHook(host.conn!, {
       script,
-      dir: releaseDir(path, facts.releaseId),
+      dir: releaseDir(ctx.plan.project.deployPath, facts.releaseId),
       env: remoteHookEnv(ctx, host, facts),
       timeoutMs: ctx.deps.hookTimeoutMs,
-      signal: ctx.signal,
+      signal,
       redactor: ctx.deps.redactor,
-      onLine: ctx.outputListener(host.name, 'before_deploy'),
+      onLine: ctx.outputListener(host.name, stage),
     }),
   );
 }
@@ -150,18 +156,9 @@ async function switchAndFinish(ctx: RunContext, host: HostRun, facts: HookFacts)
     host.switched = true;
     await ctx.recorder.markCurrent(host.planned.serverId, facts.releaseId);
   });
-  const script = ctx.plan.hooks.after_deploy;
-  if (!switched || !hasScript(script)) return ctx.skipHostStage(host, 'after_deploy');
-  await ctx.hostStage(host, 'after_deploy', () =>
-    runRemoteHook(conn, {
-      script,
-      dir: releaseDir(path, facts.releaseId),
-      env: remoteHookEnv(ctx, host, facts),
-      timeoutMs: ctx.deps.hookTimeoutMs,
-      redactor: ctx.deps.redactor,
-      onLine: ctx.outputListener(host.name, 'after_deploy'),
-    }),
-  );
+  if (!switched) return ctx.skipHostStage(host, 'after_deploy');
+  // No signal here either: after the switch, the hook that restarts the app must run to its end.
+  await remoteHookStage(ctx, host, 'after_deploy', facts);
 }
 
 /** Keeps the newest releases; a failure here is reported in the log but does not fail the deploy. */

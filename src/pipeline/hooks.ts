@@ -55,15 +55,27 @@ export function hasScript(script: string | null | undefined): script is string {
   return Boolean(script && script.split('\n').some((l) => l.trim() && !l.trim().startsWith('#')));
 }
 
-function collector(run: HookRun): { tail: LineTail; onLine: (s: OutputStream, l: string) => void } {
+const HOOK_OUTPUT_CAP = 64 * 1024;
+
+/**
+ * Runs one hook through an exec seam and turns whatever happens into a HookResult: exit status,
+ * the last lines of combined output (collected as they arrive, already redacted), and an error
+ * text. Only a cancel propagates as an exception, so the runner can stop at its safe point.
+ */
+async function runHook(run: HookRun, exec: (onLine: (s: OutputStream, l: string) => void) => Promise<{ exitCode: number | null; signal: string | null }>): Promise<HookResult> {
   const tail = new LineTail();
-  return {
-    tail,
-    onLine: (stream, line) => {
-      tail.push(line);
-      run.onLine?.(stream, line);
-    },
+  const onLine = (stream: OutputStream, line: string) => {
+    tail.push(line);
+    run.onLine?.(stream, line);
   };
+  try {
+    const result = await exec(onLine);
+    const ok = result.exitCode === 0;
+    return { ok, exitCode: result.exitCode, outputTail: tail.text(), error: ok ? undefined : exitText(result.exitCode, result.signal) };
+  } catch (err) {
+    if (run.signal?.aborted) throw err;
+    return { ok: false, exitCode: null, outputTail: tail.text(), error: failureText(err) };
+  }
 }
 
 function failureText(err: unknown): string {
@@ -75,10 +87,9 @@ function failureText(err: unknown): string {
  * Runs a hook on the bot's host, in the build workspace. The environment is the exec seam's small
  * allowlist plus DEPLOY_*: the bot's tokens, secret key and DATABASE_URL never reach a hook.
  */
-export async function runLocalHook(run: HookRun & { cwd: string }): Promise<HookResult> {
-  const { tail, onLine } = collector(run);
-  try {
-    const result = await runLocalUnchecked({
+export function runLocalHook(run: HookRun & { cwd: string }): Promise<HookResult> {
+  return runHook(run, (onLine) =>
+    runLocalUnchecked({
       cmd: '/bin/sh',
       args: ['-c', run.script],
       cwd: run.cwd,
@@ -87,38 +98,27 @@ export async function runLocalHook(run: HookRun & { cwd: string }): Promise<Hook
       signal: run.signal,
       redactor: run.redactor,
       onLine,
-      maxOutputBytes: 64 * 1024,
-    });
-    const ok = result.exitCode === 0;
-    return { ok, exitCode: result.exitCode, outputTail: tail.text(), error: ok ? undefined : exitText(result.exitCode, result.signal) };
-  } catch (err) {
-    if (run.signal?.aborted) throw err;
-    return { ok: false, exitCode: null, outputTail: tail.text(), error: failureText(err) };
-  }
+      maxOutputBytes: HOOK_OUTPUT_CAP,
+    }),
+  );
 }
 
 /**
  * Runs a hook on a server, in `dir`. The script travels on stdin to `sh -s`, so it is never part
  * of the command line (no quoting of multi-line scripts, no length limit, not visible in `ps`).
  */
-export async function runRemoteHook(conn: SshConnection, run: HookRun & { dir: string }): Promise<HookResult> {
-  const { tail, onLine } = collector(run);
+export function runRemoteHook(conn: SshConnection, run: HookRun & { dir: string }): Promise<HookResult> {
   const command = `${remoteCommand`cd ${run.dir} && `}${envAssignments(run.env)} sh -s`;
-  try {
-    const result = await conn.exec(command, {
+  return runHook(run, (onLine) =>
+    conn.exec(command, {
       timeoutMs: run.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
       input: run.script.endsWith('\n') ? run.script : `${run.script}\n`,
       onLine,
       redactor: run.redactor,
       signal: run.signal,
-      maxOutputBytes: 64 * 1024,
-    });
-    const ok = result.exitCode === 0;
-    return { ok, exitCode: result.exitCode, outputTail: tail.text(), error: ok ? undefined : exitText(result.exitCode, result.signal) };
-  } catch (err) {
-    if (run.signal?.aborted) throw err;
-    return { ok: false, exitCode: null, outputTail: tail.text(), error: failureText(err) };
-  }
+      maxOutputBytes: HOOK_OUTPUT_CAP,
+    }),
+  );
 }
 
 function exitText(exitCode: number | null, signal: string | null): string {
