@@ -46,10 +46,6 @@ export async function main(): Promise<void> {
     throw err;
   }
   const bot = await startBot(config);
-  // Shell mode (no Slack tokens): the console adapter on this terminal; leaving it stops the bot.
-  const shell = config.mode === 'shell' ? await startShell(bot.runtime, { input: process.stdin, output: process.stdout, error: process.stderr }) : undefined;
-  if (shell) bot.add(shell);
-  await bot.runtime.begin();
   const shutdown = (signal: string) => {
     bot.context.log.info('shutting down', { signal });
     bot.stop().then(
@@ -60,7 +56,14 @@ export async function main(): Promise<void> {
       },
     );
   };
+  // Before anything slow: a SIGTERM during start-up must still stop the bot cleanly.
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
-  if (shell) void shell.closed.then(() => shutdown('shell closed'));
+  // Shell mode (no Slack tokens): the console adapter on this terminal; leaving it stops the bot.
+  const shell = config.mode === 'shell' ? await startShell(bot.runtime, { input: process.stdin, output: process.stdout, error: process.stderr }) : undefined;
+  if (shell) {
+    bot.add(shell);
+    void shell.closed.then(() => shutdown('shell closed'));
+  }
+  await bot.runtime.begin();
 }

@@ -42,6 +42,8 @@ export interface OptionPart {
   value: string;
   /** The value started with a quote (`key="…"`). */
   quoted: boolean;
+  /** Typed in the local shell (no Slack escaping): user lists hold local user names there. */
+  plain?: boolean;
 }
 
 export interface Token {
@@ -206,7 +208,7 @@ export class Lexer {
 
     const token: Token = { text, quoted };
     if (option !== undefined) {
-      token.option = { key: option.key, typedKey: option.typedKey, value: text.slice(option.valueStart), quoted: option.quoted };
+      token.option = { key: option.key, typedKey: option.typedKey, value: text.slice(option.valueStart), quoted: option.quoted, ...(this.slackEscaped ? {} : { plain: true }) };
     }
     return { token, end: i };
   }

@@ -166,6 +166,8 @@ export function list(allowEmpty = false): OptionSpec<string[]> {
 
 const USER_MENTION = /^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$/;
 const BARE_USER_ID = /^@?([UW][A-Z0-9]{2,})$/;
+/** A local user name, as the shell's users are known (DEPLOYBOT_SHELL_USER, `as <user>`). */
+const LOCAL_USER = /^@?([a-z_][a-z0-9_.-]{0,31})$/;
 
 export function parseUserId(item: string): string | undefined {
   return (USER_MENTION.exec(item) ?? BARE_USER_ID.exec(item))?.[1];
@@ -177,7 +179,8 @@ export const users: OptionSpec<string[]> = {
   parse: (o, fail) => {
     const items = splitList(o.value);
     if (items.length === 0) fail(`\`${o.key}=\` needs at least one @user.`);
-    return items.map((item) => parseUserId(item) ?? fail(`\`${item}\` in \`${o.key}=\` is not a Slack user: mention people with @.`));
+    // In the shell (plain text) approvers are local user names: `approvers=alice,@bob`.
+    return items.map((item) => parseUserId(item) ?? (o.plain ? LOCAL_USER.exec(item)?.[1] : undefined) ?? fail(`\`${item}\` in \`${o.key}=\` is not a ${o.plain ? 'user name' : 'Slack user: mention people with @'}.`));
   },
 };
 

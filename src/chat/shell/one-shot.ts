@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Readable, Writable } from 'node:stream';
+import { createAppContext, type AppContext } from '../../app-context.js';
+import { ConfigError, loadConfig, type Config } from '../../config.js';
+import { errorMessage } from '../../errors.js';
+import { createRuntime, type Runtime } from '../../runtime.js';
+import { CLI_USAGE, EXIT, parseCliArgs } from './cli-args.js';
+import { renderReply } from './render-reply.js';
+import { ShellSession, type LineResult, type ShellOutcome } from './session.js';
+import { makeStyle, wantsColor } from './style.js';
+import { TaskMonitor, type WatchResult } from './task-monitor.js';
+import { Terminal } from './terminal.js';
+
+export interface OneShotIO {
+  stdin?: Readable;
+  stdout?: Writable;
+  stderr?: Writable;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+const INTERNAL_APOLOGY = /something went wrong on deploybot's side \(error id [0-9a-f]+\)/;
+
+/**
+ * `deploybot <command…>`: runs one command against the same database as the bot and the shell,
+ * waits for the deploy, rollback or retry it starts (or approves), prints the result and returns
+ * the exit code (EXIT in cli-args.ts). Never starts Slack, whatever tokens are set: it is a local
+ * tool, acting as the shell user (or `--as`).
+ */
+export async function runOneShot(argv: readonly string[], io: OneShotIO = {}): Promise<number> {
+  const stdin = io.stdin ?? process.stdin;
+  const stdout = io.stdout ?? process.stdout;
+  const stderr = io.stderr ?? process.stderr;
+  const env = io.env ?? process.env;
+  const say = (stream: Writable, text: string) => stream.write(`${text}\n`);
+
+  const parsed = parseCliArgs(argv);
+  if (!parsed.ok) {
+    say(stderr, `deploybot: ${parsed.error}\n\n${CLI_USAGE}`);
+    return EXIT.refused;
+  }
+  const args = parsed.args;
+  if (args.version) {
+    say(stdout, version());
+    return EXIT.ok;
+  }
+  if (args.help || args.command.trim() === '') {
+    say(args.help ? stdout : stderr, args.help ? CLI_USAGE : `deploybot: say which command to run.\n\n${CLI_USAGE}`);
+    return args.help ? EXIT.ok : EXIT.refused;
+  }
+
+  let config: Config;
+  try {
+    const loaded = loadConfig(env, io.cwd);
+    // A local tool: never Slack; quiet logs unless asked for.
+    config = { ...loaded, mode: 'shell', logLevel: env.DEPLOYBOT_LOG_LEVEL ? loaded.logLevel : 'warn' };
+  } catch (err) {
+    say(stderr, err instanceof ConfigError ? err.message : `deploybot: cannot read the configuration: ${errorMessage(err)}`);
+    return EXIT.internal;
+  }
+  let context: AppContext;
+  try {
+    context = await createAppContext(config);
+  } catch (err) {
+    say(stderr, `deploybot: cannot open the database (${config.database.kind === 'sqlite' ? config.database.path : 'DATABASE_URL'}): ${errorMessage(err)}`);
+    return EXIT.internal;
+  }
+
+  const runtime = createRuntime(context, { allowFileReads: true });
+  // Progress is conversation: on stdout, unless stdout carries the JSON answer.
+  const progressOut = args.json ? stderr : stdout;
+  const style = makeStyle(wantsColor(progressOut, env));
+  const monitor = new TaskMonitor(runtime, { print: (t) => say(progressOut, t), style, snapshotsDir: join(config.dataDir, 'snapshots') });
+  monitor.start();
+  const tty = (stdin as { isTTY?: boolean }).isTTY === true && (stdout as { isTTY?: boolean }).isTTY === true && !args.json;
+  let terminal: Terminal | undefined;
+  const session = new ShellSession(runtime, {
+    ask: (question, options) => (terminal ??= new Terminal({ input: stdin, output: stdout, interactive: true })).read(question, options),
+    print: (t) => say(progressOut, t),
+    style,
+    canAsk: tty,
+    interactive: tty,
+    assumeYes: args.yes,
+    suspend: (fn) => (terminal ? terminal.suspend(fn) : fn()),
+    env,
+  });
+
+  try {
+    const user = args.as ?? config.shellUser;
+    const result = await session.run(args.command, user);
+    terminal?.close();
+    if (result.kind !== 'outcome') {
+      say(stderr, `deploybot: \`${args.command}\` only means something in the interactive shell.`);
+      return EXIT.refused;
+    }
+    return await finish(runtime, monitor, result, args, { stdout, stderr, style });
+  } catch (err) {
+    say(stderr, `deploybot: ${errorMessage(err)}`);
+    return EXIT.internal;
+  } finally {
+    terminal?.close();
+    monitor.stop();
+    await runtime.stop().catch(() => undefined);
+    await context.close().catch(() => undefined);
+  }
+}
+
+async function finish(
+  runtime: Runtime,
+  monitor: TaskMonitor,
+  result: Extract<LineResult, { kind: 'outcome' }>,
+  args: { json: boolean; command: string },
+  out: { stdout: Writable; stderr: Writable; style: ReturnType<typeof makeStyle> },
+): Promise<number> {
+  const { outcome } = result;
+  const refused = outcome.reply.isError === true;
+  if (!args.json) {
+    (refused ? out.stderr : out.stdout).write(`${renderReply(outcome.reply, { color: out.style.color })}\n`);
+  }
+  let watched: WatchResult | undefined;
+  if (result.follow) watched = await monitor.watch(result.follow.id);
+
+  let code: number = refused ? (INTERNAL_APOLOGY.test(outcome.reply.text) ? EXIT.internal : EXIT.refused) : EXIT.ok;
+  if (watched) code = watched.outcome.status === 'success' ? EXIT.ok : EXIT.failed;
+  else if (outcome.kind === 'task' && ['awaiting_approval', 'scheduled'].includes(outcome.task.status)) code = EXIT.pending;
+
+  if (watched && code !== EXIT.ok && !args.json) {
+    const t = watched.task;
+    out.stderr.write(`deploybot: ${t.kind} #${t.id} of ${t.project} ${watched.outcome.status === 'cancelled' ? 'was cancelled' : 'failed'}${watched.outcome.error ? `: ${watched.outcome.error}` : ''}\n`);
+  }
+  if (args.json) {
+    const final = watched ? await runtime.app.withServices((s) => s.tasks.show(watched.task.id)).catch(() => watched.task) : undefined;
+    out.stdout.write(`${JSON.stringify(jsonAnswer(args.command, result.actor, outcome, code, watched, final), null, 2)}\n`);
+  }
+  return code;
+}
+
+function jsonAnswer(command: string, actor: string, outcome: ShellOutcome, exitCode: number, watched: WatchResult | undefined, task: unknown) {
+  return {
+    ok: exitCode === EXIT.ok,
+    exitCode,
+    command,
+    actor,
+    outcome: {
+      kind: outcome.kind,
+      ...(outcome.kind === 'task' ? { event: outcome.event, task: outcome.task } : {}),
+      ...(outcome.kind === 'confirm-self-approval' ? { taskId: outcome.taskId } : {}),
+      reply: { text: outcome.reply.text, blocks: outcome.reply.blocks, isError: outcome.reply.isError === true, rendered: renderReply(outcome.reply) },
+    },
+    ...(watched
+      ? {
+          result: {
+            status: watched.outcome.status,
+            error: watched.outcome.error ?? null,
+            releaseId: watched.outcome.releaseId,
+            commit: watched.outcome.commit,
+            durationMs: watched.outcome.durationMs,
+            hosts: watched.outcome.hosts,
+            snapshot: watched.snapshotPath ?? null,
+          },
+          task,
+        }
+      : {}),
+  };
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return `deploybot ${pkg.version ?? '?'}`;
+  } catch {
+    return 'deploybot';
+  }
+}
