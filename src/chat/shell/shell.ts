@@ -68,7 +68,10 @@ export async function startShell(runtime: Runtime, io: ShellIO): Promise<Running
   const loop = async () => {
     while (!stopping) {
       const line = await terminal.read(PROMPT, { command: true });
-      if (line === null || stopping) break;
+      if (line === null || stopping) {
+        if (line === null && interactive && !stopping) io.output.write('\n'); // Ctrl-D leaves the cursor after the prompt
+        break;
+      }
       if (line === CANCELLED) continue;
       try {
         const result = await session.run(line);
