@@ -1,0 +1,67 @@
+import type { types } from '@slack/bolt';
+import type { TaskEvent } from '../../command-outcome.js';
+import type { TaskView } from '../../../core/views.js';
+import { formatTime, mention } from '../../formatting.js';
+import { ACTIONS } from '../ids.js';
+import { escapeMrkdwn, LIMITS, truncate } from './text.js';
+
+/**
+ * What the task message's thread says about a decision, and the self-approval confirmation.
+ * Pure. Text a person typed (a reject reason) is escaped: the thread is public, and a reason must
+ * never be able to ping @here or fake a mention.
+ */
+export function decisionText(event: TaskEvent, task: TaskView, actorId: string, timeZone: string): string {
+  const who = mention(actorId);
+  switch (event) {
+    case 'approved': {
+      const self = task.requestedBy === actorId ? ' (self-approved: no other reviewer)' : '';
+      const when = task.status === 'scheduled' && task.scheduledAt ? ` It runs at ${formatTime(task.scheduledAt, timeZone)}.` : '';
+      return `:white_check_mark: Approved by ${who}${self}.${when}`;
+    }
+    case 'rejected':
+      return `:no_entry: Rejected by ${who}: ${truncate(escapeMrkdwn(task.rejectReason ?? ''), 1000)}`;
+    case 'cancelled':
+      return `:no_entry_sign: Cancelled by ${who}.`;
+    case 'cancel-requested':
+      return `:octagonal_sign: ${who} asked to cancel: the deploy stops at the next safe point and leaves every server on a complete release.`;
+    case 'retry':
+      return `:repeat: ${who} retries the failed servers as #${task.id}.`;
+    case 'rollback':
+      return `:rewind: ${who} started rollback #${task.id} of ${task.project}.`;
+    case 'requested':
+      return `${who} requested deploy #${task.id}.`;
+  }
+}
+
+/** The ephemeral question an admin gets when approving their own request. */
+export function selfApprovalBlocks(taskId: number, explanation: string): { text: string; blocks: types.KnownBlock[] } {
+  return {
+    text: explanation,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `:raised_hand: ${truncate(explanation, LIMITS.sectionText - 20)}` } },
+      {
+        type: 'actions',
+        block_id: `self_approve_${taskId}`,
+        elements: [
+          {
+            type: 'button',
+            action_id: ACTIONS.selfApprove,
+            value: String(taskId),
+            style: 'danger',
+            text: { type: 'plain_text', text: 'Approve my own request' },
+            confirm: {
+              title: { type: 'plain_text', text: 'Approve your own deploy?' },
+              text: {
+                type: 'mrkdwn',
+                text: `You requested deploy #${taskId}. Approve it only if no one else can review it: the approval is recorded as a self-approval.`,
+              },
+              confirm: { type: 'plain_text', text: 'Approve my own request' },
+              deny: { type: 'plain_text', text: 'Cancel' },
+              style: 'danger',
+            },
+          },
+        ],
+      },
+    ],
+  };
+}
