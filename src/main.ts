@@ -45,6 +45,8 @@ export async function main(): Promise<void> {
     }
     throw err;
   }
+  // Info lines on stderr would break into an interactive prompt: the shell is quiet unless asked.
+  if (config.mode === 'shell' && process.stdin.isTTY && !process.env.DEPLOYBOT_LOG_LEVEL) config = { ...config, logLevel: 'warn' };
   const bot = await startBot(config);
   const shutdown = (signal: string) => {
     bot.context.log.info('shutting down', { signal });
@@ -64,6 +66,12 @@ export async function main(): Promise<void> {
   if (shell) {
     bot.add(shell);
     void shell.closed.then(() => shutdown('shell closed'));
+  } else {
+    // Slack (HTTP or Socket Mode); loaded only here, so the shell never pays for Bolt.
+    const { startSlackApp } = await import('./chat/slack/index.js');
+    const slack = await startSlackApp(bot.runtime);
+    bot.add(slack);
+    bot.context.log.info('slack adapter listening', { mode: config.mode, port: slack.port ?? undefined });
   }
   await bot.runtime.begin();
 }

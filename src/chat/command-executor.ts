@@ -1,5 +1,6 @@
 import type { Actor } from '../core/actor.js';
 import { errorMessage, newErrorId, OperationalError, UserError } from '../errors.js';
+import type { Logger } from '../log.js';
 import type { ChatDeps } from './chat-deps.js';
 import type { CommandOutcome } from './command-outcome.js';
 import type { Command } from './command-types.js';
@@ -16,8 +17,12 @@ export interface RunOptions {
   slackEscaped?: boolean;
 }
 
-/** A refusal with per-field messages, for adapters that show them beside form inputs. */
-export type ErrorOutcome = CommandOutcome & { fields?: Readonly<Record<string, string>> };
+/**
+ * An outcome, plus for refusals and failures: per-field messages (for adapters that show them
+ * beside form inputs) and the error tier (user: refused; operational: the world failed;
+ * internal: a bug, apologised for with an error id).
+ */
+export type ErrorOutcome = CommandOutcome & { fields?: Readonly<Record<string, string>>; tier?: 'user' | 'operational' | 'internal' };
 
 /**
  * Runs `/deploy …` commands for every adapter: parse once, call the services, and funnel errors
@@ -30,10 +35,7 @@ export class CommandExecutor {
 
   async run(userId: string, text: string, options: RunOptions = {}): Promise<ErrorOutcome> {
     const parsed = parseCommand(text, { slackEscaped: options.slackEscaped ?? true });
-    if (!parsed.ok) {
-      const hint = parsed.suggestion ? `\nDid you mean: \`${parsed.suggestion}\`` : '';
-      return { kind: 'reply', reply: errorReply(`${parsed.error}${hint}`, parsed.usage) };
-    }
+    if (!parsed.ok) return { kind: 'reply', reply: errorReply(parsed.error, parsed.usage), tier: 'user' };
     return this.execute(this.deps.app.actor(userId), parsed.command, options);
   }
 
@@ -91,17 +93,24 @@ export class CommandExecutor {
   }
 
   private failure(err: unknown, actor: Actor, command: Command): ErrorOutcome {
-    const log = this.deps.app.log;
-    if (err instanceof UserError) {
-      return { kind: 'reply', reply: errorReply(err.message), fields: err.fields };
-    }
-    if (err instanceof OperationalError) {
-      log.warn('command failed', { command: command.kind, actor: actor.id, error: err.message });
-      return { kind: 'reply', reply: errorReply(`${err.message}${err.transient ? ' — this looks temporary: try again in a moment.' : ''}`) };
-    }
-    const id = newErrorId();
-    log.error('command crashed', { errorId: id, command: command.kind, actor: actor.id, err: err instanceof Error ? err : errorMessage(err) });
-    return { kind: 'reply', reply: errorReply(`Sorry, something went wrong on deploybot's side (error id ${id}). The team can find the details in the bot's log.`) };
+    return errorOutcome(err, this.deps.app.log, { command: command.kind, actor: actor.id });
   }
 }
 
+/**
+ * The error funnel (ARCHITECTURE.md, convention 4), for every adapter: a UserError is the answer
+ * itself; an OperationalError is logged and explained; anything else is a bug, logged with its
+ * stack, and the user sees an apology with an error id to quote.
+ */
+export function errorOutcome(err: unknown, log: Logger, context: Record<string, unknown>): ErrorOutcome {
+  if (err instanceof UserError) {
+    return { kind: 'reply', reply: errorReply(err.message), fields: err.fields, tier: 'user' };
+  }
+  if (err instanceof OperationalError) {
+    log.warn('command failed', { ...context, error: err.message });
+    return { kind: 'reply', reply: errorReply(`${err.message}${err.transient ? ' — this looks temporary: try again in a moment.' : ''}`), tier: 'operational' };
+  }
+  const id = newErrorId();
+  log.error('command crashed', { ...context, errorId: id, err: err instanceof Error ? err : errorMessage(err) });
+  return { kind: 'reply', reply: errorReply(`Sorry, something went wrong on deploybot's side (error id ${id}). The team can find the details in the bot's log.`), tier: 'internal' };
+}

@@ -77,7 +77,7 @@ export type Command =
   | C<'project-remove', { name: string }>
   | C<'project-hooks-modal', { name: string }>
   | C<'project-hooks', { name: string; hooks: HookChanges }>
-  | C<'deploy', { project: string; ref: string; at?: ScheduleTime }>
+  | C<'deploy', { project: string; ref: string; at?: ScheduleTime; /** Per-deploy hook scripts (the deploy form; admins only). */ hooks?: Partial<Record<HookName, string>>; /** An exact instant (the deploy form's date picker), instead of `at`. */ scheduledAt?: Date }>
   | C<'tasks', { project?: string }>
   | C<'status', { taskId: number }>
   | C<'cancel', { taskId: number }>

@@ -127,6 +127,13 @@ export class DeployCoordinator {
   }
 
   private async start(em: EntityManager, task: DeployTask): Promise<void> {
+    // The claim is the approved/scheduled → running transition, made atomic in SQL: a one-shot CLI
+    // and a bot sharing one database may both see this task as ready, only one of them gets it.
+    const now = this.now();
+    const claimed = await em.nativeUpdate(DeployTask, { id: task.id, status: { $in: ['approved', 'scheduled'] } }, { status: 'running', startedAt: now, lastProgressAt: now, error: null });
+    if (claimed === 0) return;
+    task.status = 'running';
+    task.startedAt = now;
     let plan: DeployPlan;
     try {
       plan = await this.buildPlan(em, task);
@@ -182,7 +189,6 @@ export class DeployCoordinator {
   /** A task that cannot even start (no key, server gone) still ends properly and says why. */
   private async failBeforeStart(em: EntityManager, task: DeployTask, error: string): Promise<void> {
     const now = new Date();
-    if (task.status === 'approved' || task.status === 'scheduled') transitionTask(task, 'running', now);
     if (task.status === 'running') transitionTask(task, 'failed', now);
     task.error = error;
     await em.flush();

@@ -65,13 +65,14 @@ export class ServerService {
   }
 
   async list(): Promise<ServerView[]> {
-    const servers = await this.em.find(Server, {}, { orderBy: { name: 'asc' }, populate: ['projects'] });
+    // privateKeyEnc is lazy: loaded (still encrypted) only to tell whether the server has its own key.
+    const servers = await this.em.find(Server, {}, { orderBy: { name: 'asc' }, populate: ['projects', 'privateKeyEnc'] });
     return servers.map(serverView);
   }
 
   async show(name: string): Promise<ServerView> {
     const server = await this.require(name);
-    await this.em.populate(server, ['projects']);
+    await this.em.populate(server, ['projects', 'privateKeyEnc']);
     return serverView(server);
   }
 

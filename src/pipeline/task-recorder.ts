@@ -36,7 +36,8 @@ export class TaskRecorder {
   start(hosts: { serverId: number; name: string }[], at = new Date()): Promise<DeployTask> {
     return this.enqueue(async () => {
       this.task = await this.em.findOneOrFail(DeployTask, { id: this.taskId }, { populate: ['project'] });
-      transitionTask(this.task, 'running', at);
+      // Normally the coordinator has claimed the task already (approved → running, atomically).
+      if (this.task.status !== 'running') transitionTask(this.task, 'running', at);
       this.task.error = null;
       for (const h of hosts) {
         const row = this.em.create(TaskHost, {
@@ -78,8 +79,14 @@ export class TaskRecorder {
       else timing.finishedAt = at.toISOString();
       if (extra.durationMs !== undefined) timing.durationMs = extra.durationMs;
       row.stages = { ...row.stages, [stage]: timing };
-      // A later stage skipped because this host failed must not hide where and how it failed.
-      if (!(state === 'skipped' && row.status === 'failed')) {
+      if (state === 'skipped' && row.status === 'failed') {
+        // A later stage skipped because this host failed must not hide where and how it failed.
+      } else if (state === 'skipped' && stage === 'after_deploy' && row.stages.switch?.state === 'done') {
+        // No after_deploy script: a host that switched is done.
+        row.stage = stage;
+        row.status = 'done';
+        row.finishedAt = at;
+      } else {
         row.stage = stage;
         row.status = state;
       }

@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/orm.js';
+import { startSlackApiStandIn } from '../support/slack-api-stand-in.js';
+import { sendSlashCommand } from '../support/slack-requests.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const dir = tempDir('deploybot-boot-');
@@ -34,9 +36,40 @@ describe('the bot process', () => {
     expect(existsSync(dbFile)).toBe(true);
     expect(existsSync(join(dataDir, 'secret.key'))).toBe(true);
     const orm = await openDatabase({ kind: 'sqlite', path: dbFile });
-    const tables = (await orm.em.getConnection().execute("select name from sqlite_master where type='table'")).map((r: { name: string }) => r.name);
+    const tables = ((await orm.em.getConnection().execute("select name from sqlite_master where type='table'")) as { name: string }[]).map((r) => r.name);
     expect(tables).toEqual(expect.arrayContaining(['servers', 'projects', 'deploy_tasks', 'task_hosts', 'releases', 'audit_events']));
     await orm.close();
+  });
+
+  it('serves Slack over HTTP when credentials are set: health, signed commands, SIGTERM', async () => {
+    const slack = await startSlackApiStandIn();
+    const secret = 'abcdef0123456789abcdef0123456789';
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const bot = startBot({
+      DEPLOYBOT_DATA_DIR: join(dir.path, 'slack'),
+      SLACK_BOT_TOKEN: 'xoxb-1-2-boot-test',
+      SLACK_SIGNING_SECRET: secret,
+      SLACK_API_URL: slack.url,
+      PORT: String(port),
+      DEPLOYBOT_ADMINS: 'UADMIN01',
+    });
+    try {
+      const until = Date.now() + 60_000;
+      while (!bot.stderr().includes('slack adapter listening') && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+      expect(bot.stderr()).toContain('mode=http');
+      const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+      expect(health.status).toBe(200);
+      const base = `http://127.0.0.1:${port}`;
+      const ok = await sendSlashCommand(base, secret, { text: 'help', user_id: 'UALICE01', channel_id: 'C0DEPLOYS', response_url: slack.responseUrl() });
+      expect(ok.status).toBe(200);
+      const forged = await sendSlashCommand(base, secret, { text: 'server list', user_id: 'UALICE01', channel_id: 'C0DEPLOYS', response_url: slack.responseUrl() }, { forgeSignature: true });
+      expect(forged.status).toBe(401);
+      await slack.waitFor((c) => JSON.stringify(c.args).includes('server add'), 10_000);
+    } finally {
+      bot.child.kill('SIGTERM');
+      expect(await bot.exited).toBe(0);
+      await slack.close();
+    }
   });
 
   it('refuses a bad configuration at boot with a message naming the variable', async () => {

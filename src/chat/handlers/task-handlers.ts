@@ -49,11 +49,11 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
   switch (command.kind) {
     case 'deploy': {
       const project = await services.projects.require(command.project);
-      const scheduledAt = command.at ? resolveScheduleTime(command.at, zone, now) : null;
+      const scheduledAt = command.scheduledAt ?? (command.at ? resolveScheduleTime(command.at, zone, now) : null);
       // Resolve the ref now: "no such tag" is an answer the requester should get at once, not a failed task later.
       await deps.git.ensureMirror(project.repoUrl);
       const commit = await deps.git.resolveRef(project.repoUrl, command.ref);
-      const task = await services.tasks.requestDeploy(actor, { project: project.name, ref: command.ref, commit, scheduledAt, channel }, now);
+      const task = await services.tasks.requestDeploy(actor, { project: project.name, ref: command.ref, commit, scheduledAt, hooks: command.hooks, channel }, now);
       await deps.coordinator.dispatch();
       const changes = await summariseChanges(services.em, deps.git, project.name, commit);
       const queue = task.status === 'approved' ? await deps.coordinator.queuePosition(task.id) : null;

@@ -20,7 +20,6 @@ export interface OneShotIO {
   cwd?: string;
 }
 
-const INTERNAL_APOLOGY = /something went wrong on deploybot's side \(error id [0-9a-f]+\)/;
 
 /**
  * `deploybot <command…>`: runs one command against the same database as the bot and the shell,
@@ -121,7 +120,7 @@ async function finish(
   let watched: WatchResult | undefined;
   if (result.follow) watched = await monitor.watch(result.follow.id);
 
-  let code: number = refused ? (INTERNAL_APOLOGY.test(outcome.reply.text) ? EXIT.internal : EXIT.refused) : EXIT.ok;
+  let code: number = refused ? (outcome.tier === 'internal' ? EXIT.internal : EXIT.refused) : EXIT.ok;
   if (watched) code = watched.outcome.status === 'success' ? EXIT.ok : EXIT.failed;
   else if (outcome.kind === 'task' && ['awaiting_approval', 'scheduled'].includes(outcome.task.status)) code = EXIT.pending;
 

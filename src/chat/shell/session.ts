@@ -1,5 +1,5 @@
 import type { TaskView } from '../../core/views.js';
-import { errorMessage, newErrorId, OperationalError, UserError } from '../../errors.js';
+import { errorOutcome, type ErrorOutcome } from '../command-executor.js';
 import type { Runtime } from '../../runtime.js';
 import type { CommandOutcome } from '../command-outcome.js';
 import { parseCommand } from '../commands.js';
@@ -9,7 +9,7 @@ import type { Style } from './style.js';
 import { CANCELLED, type ReadResult } from './terminal.js';
 
 /** What a command ends with in the shell: forms have been asked as questions by then. */
-export type ShellOutcome = Exclude<CommandOutcome, { kind: 'open-modal' }>;
+export type ShellOutcome = Exclude<ErrorOutcome, { kind: 'open-modal' }>;
 
 /** A line typed at the shell (or given to the one-shot CLI), once handled. */
 export type LineResult =
@@ -160,19 +160,11 @@ export class ShellSession {
   }
 
   /** Runs work that calls services directly, with the executor's error tiers (a UserError is the answer). */
-  async attempt<T>(what: string, fn: () => Promise<T>): Promise<{ value: T } | { failed: CommandOutcome }> {
+  async attempt<T>(what: string, fn: () => Promise<T>): Promise<{ value: T } | { failed: ErrorOutcome }> {
     try {
       return { value: await fn() };
     } catch (err) {
-      if (err instanceof UserError) return { failed: { kind: 'reply', reply: errorReply(err.message) } };
-      const log = this.runtime.app.log;
-      if (err instanceof OperationalError) {
-        log.warn('shell command failed', { what, error: err.message });
-        return { failed: { kind: 'reply', reply: errorReply(`${err.message}${err.transient ? ' — this looks temporary: try again in a moment.' : ''}`) } };
-      }
-      const id = newErrorId();
-      log.error('shell command crashed', { errorId: id, what, err: err instanceof Error ? err : errorMessage(err) });
-      return { failed: { kind: 'reply', reply: errorReply(`Sorry, something went wrong on deploybot's side (error id ${id}). The team can find the details in the bot's log.`) } };
+      return { failed: errorOutcome(err, this.runtime.app.log, { what }) };
     }
   }
 
