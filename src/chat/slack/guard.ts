@@ -1,12 +1,10 @@
-import { errorMessage, newErrorId, OperationalError, UserError } from '../../errors.js';
+import { errorOutcome } from '../command-executor.js';
 import type { Logger } from '../../log.js';
 import { errorReply, type Reply } from '../reply.js';
 
 /**
- * The three error tiers (ARCHITECTURE.md, convention 4) for Slack work that does not go through
- * the command executor (forms calling services directly, opening modals): a UserError is the
- * answer itself, with its per-field messages; an OperationalError is logged and explained; anything
- * else is a bug, logged with its stack, and the user gets an apology with an error id.
+ * The error tiers (errorOutcome, shared with the executor and the shell) for Slack work that does
+ * not go through the command executor (forms calling services directly, opening modals).
  *
  * Only the error is logged, never the request: a form's values may hold secrets.
  */
@@ -21,14 +19,8 @@ export async function guard<T>(log: Logger, what: string, fn: () => Promise<T>):
 }
 
 export function failure(log: Logger, what: string, err: unknown): { reply: Reply; fields?: Readonly<Record<string, string>> } {
-  if (err instanceof UserError) return { reply: errorReply(err.message), fields: err.fields };
-  if (err instanceof OperationalError) {
-    log.warn(`${what} failed`, { error: err.message });
-    return { reply: errorReply(`${err.message}${err.transient ? ' — this looks temporary: try again in a moment.' : ''}`) };
-  }
-  const id = newErrorId();
-  log.error(`${what} crashed`, { errorId: id, err: err instanceof Error ? err : errorMessage(err) });
-  return { reply: errorReply(`Sorry, something went wrong on deploybot's side (error id ${id}). The team can find the details in the bot's log.`) };
+  const outcome = errorOutcome(err, log, { what });
+  return { reply: outcome.kind === 'reply' ? outcome.reply : errorReply('Sorry, something went wrong.'), ...(outcome.fields ? { fields: outcome.fields } : {}) };
 }
 
 /** Resolves with the work's result if it settles within `ms`, else with `{ done: false }` (the work goes on). */

@@ -22,10 +22,12 @@ describe('Slack app manifest', () => {
     expect(manifest.features.slash_commands[0].url).toBe(request_url);
   });
 
-  it('asks for exactly the scopes the bot uses, HTTP mode, no events yet', () => {
+  it('asks for exactly the scopes the bot uses, HTTP mode, and only the App Home event', () => {
     expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'chat:write.public', 'commands', 'files:write', 'users:read']);
     expect(manifest.settings.socket_mode_enabled).toBe(false);
-    expect(manifest.settings.event_subscriptions).toBeUndefined();
+    expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
+    expect(manifest.settings.event_subscriptions.request_url).toBe(manifest.settings.interactivity.request_url);
+    expect(manifest.features.app_home.home_tab_enabled).toBe(true);
   });
 
   it('stays within Slack\'s length limits for display information', () => {

@@ -1,0 +1,46 @@
+import type { ProjectView, TaskView } from '../../../core/views.js';
+import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../formatting.js';
+
+export interface HomeProject {
+  project: ProjectView;
+  live: { server: string; release: string | null; commit: string | null }[];
+  recent: TaskView[];
+}
+
+type Block = Record<string, unknown>;
+const mrkdwn = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 2900) } });
+
+/**
+ * The App Home tab: per project, what is live on each server and the recent deploys with status,
+ * who, when and how long. Slack allows 100 blocks in a Home view; projects beyond that are
+ * summarised with a pointer to `/deploy tasks <project>`.
+ */
+export function homeView(projects: readonly HomeProject[], timeZone: string): { type: 'home'; blocks: Block[] } {
+  const blocks: Block[] = [
+    { type: 'header', text: { type: 'plain_text', text: 'deploybot' } },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: `Deploy with \`/deploy <project> <ref>\`, or \`/deploy\` for the form · times in ${timeZone}` }] },
+  ];
+  if (projects.length === 0) {
+    blocks.push(mrkdwn('No projects yet. An admin adds servers with `/deploy server add` and projects with `/deploy project add`.'));
+    return { type: 'home', blocks };
+  }
+  const BUDGET = 95;
+  for (const [i, { project, live, recent }] of projects.entries()) {
+    const own: Block[] = [{ type: 'divider' }, mrkdwn(`*${project.name}*${project.title !== project.name ? ` — ${project.title}` : ''} · ${project.environment}${project.lock ? ` · :lock: locked by ${mention(project.lock.by)}${project.lock.reason ? `: ${project.lock.reason}` : ''}` : ''}`)];
+    const liveLines = live.map((l) => `*${l.server}*: ${l.release ? `\`${l.release}\` (${shortSha(l.commit)})` : '_nothing deployed_'}`);
+    own.push({ type: 'context', elements: [{ type: 'mrkdwn', text: liveLines.join('   ').slice(0, 2900) || '_no servers_' }] });
+    const taskLines = recent.map((t) => {
+      const when = t.finishedAt ?? t.startedAt ?? t.scheduledAt ?? t.createdAt;
+      const took = t.startedAt && t.finishedAt ? ` · ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : '';
+      const what = t.kind === 'rollback' ? `rollback${t.releaseId ? ` to \`${t.releaseId}\`` : ''}` : `\`${t.ref}\``;
+      return `${STATUS_EMOJI[t.status]} #${t.id} ${what} · ${STATUS_WORDS[t.status]}${took} · ${mention(t.requestedBy)} · ${formatTime(when, timeZone)}`;
+    });
+    own.push(mrkdwn(taskLines.join('\n') || '_no deploys yet_'));
+    if (blocks.length + own.length > BUDGET) {
+      blocks.push(mrkdwn(`…and ${projects.length - i} more project${projects.length - i > 1 ? 's' : ''}: see \`/deploy project list\` and \`/deploy tasks <project>\`.`));
+      break;
+    }
+    blocks.push(...own);
+  }
+  return { type: 'home', blocks };
+}
