@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { hasScript, hookEnv, runLocalHook, runRemoteHook, type HookFacts } from './hooks.js';
 import { packageWorkspace, type Artifact } from './package-artifact.js';
 import { newReleaseId } from './release-id.js';
-import { discardUpload, finalizeRelease, partialDir, planCleanup, prepareHost, releaseDir, removeReleases, switchCurrent } from './release-layout.js';
+import { discardUpload, partialDir, planCleanup, prepareHost, releaseDir, removeReleases, switchCurrent } from './release-layout.js';
 import { connectOrFail, errorText, StageFailure, type HostRun, type RunContext } from './run-context.js';
 import { summariseHostFailures, switchBack } from './switch-back.js';
 
@@ -89,14 +89,15 @@ async function uploadAndPrepare(ctx: RunContext, host: HostRun, artifact: Artifa
     host.previous = state.current;
     host.releases = state.releases;
     await ctx.recorder.setPreviousRelease(host.name, state.current);
+    // Extracted into .partial and renamed to the release only when complete, in one command.
     await ctx.deps.distributor.deliver(conn, artifact, partialDir(path, facts.releaseId), {
       signal: ctx.signal,
+      renameTo: releaseDir(path, facts.releaseId),
       onProgress: (bytes) => {
         ctx.emit({ type: 'progress', host: host.name, bytes, totalBytes: artifact.bytes });
         ctx.recorder.touch();
       },
     });
-    await finalizeRelease(conn, path, facts.releaseId, ctx.signal);
     await ctx.recorder.addRelease(host.planned.serverId, facts.releaseId, facts.commit, releaseDir(path, facts.releaseId));
   });
   if (!uploaded) return ctx.skipHostStage(host, 'before_deploy');

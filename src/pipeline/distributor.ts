@@ -9,13 +9,16 @@ import { uploadArtifact } from './upload.js';
  */
 export interface PackageDistributor {
   readonly name: string;
-  /** Extracts the artifact into `dir` (created if missing) on the server behind `conn`. */
-  deliver(conn: SshConnection, artifact: Artifact, dir: string, options: { signal?: AbortSignal; onProgress?: (bytes: number) => void }): Promise<void>;
+  /**
+   * Extracts the artifact into `dir` (created if missing) on the server behind `conn`, then, when
+   * `renameTo` is given and extraction completed, renames `dir` to it.
+   */
+  deliver(conn: SshConnection, artifact: Artifact, dir: string, options: { signal?: AbortSignal; onProgress?: (bytes: number) => void; renameTo?: string }): Promise<void>;
 }
 
 export const directFanout: PackageDistributor = {
   name: 'direct',
   async deliver(conn, artifact, dir, options) {
-    await uploadArtifact(conn, artifact.path, dir, { signal: options.signal, onProgress: options.onProgress });
+    await uploadArtifact(conn, artifact.path, dir, options);
   },
 };

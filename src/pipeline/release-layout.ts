@@ -74,12 +74,6 @@ export async function readCurrent(conn: SshConnection, deployPath: string, signa
   return releaseFromLink(out);
 }
 
-/** Turns a complete upload into a release: one rename, so a release directory is never half-filled. */
-export async function finalizeRelease(conn: SshConnection, deployPath: string, releaseId: string, signal?: AbortSignal): Promise<void> {
-  const final = releaseDir(deployPath, releaseId);
-  await run(conn, remoteCommand`test ! -e ${final} && mv -T -- ${partialDir(deployPath, releaseId)} ${final}`, 'finalizing the release', signal);
-}
-
 /**
  * Points `current` at a release atomically: a new symlink is made beside it and renamed over it
  * (rename(2) is atomic), so there is no instant at which `current` is missing or half-made.

@@ -77,6 +77,20 @@ describe('uploading a release artifact to real sshd servers', () => {
     }
   });
 
+  it('renames a complete extraction to its final name in the same command, never over an existing one', async () => {
+    for (const method of ['exec-tar', 'sftp'] as const) {
+      const partial = `${DEPLOY_ROOT}/releases/.r-${method}.partial`;
+      const final = `${DEPLOY_ROOT}/releases/r-${method}`;
+      await uploadArtifact(conns[0]!, small.path, partial, { method, renameTo: final });
+      expect(tree(join(servers[0]!.hostDir, `releases/r-${method}`))).toContain('src/lib/util.js');
+      expect(existsSync(join(servers[0]!.hostDir, `releases/.r-${method}.partial`))).toBe(false);
+      // A second upload under the same final name fails and leaves the first release as it was.
+      await expect(uploadArtifact(conns[0]!, small.path, partial, { method, renameTo: final })).rejects.toThrow();
+      expect(tree(join(servers[0]!.hostDir, `releases/r-${method}`))).toContain('src/lib/util.js');
+      expect(existsSync(join(servers[0]!.hostDir, `releases/r-${method}/.r-${method}.partial`))).toBe(false);
+    }
+  });
+
   it('uploads over SFTP too, leaving no temporary archive behind', async () => {
     const progress: number[] = [];
     const result = await uploadTarGzViaSftp(conns[1]!, small.path, `${DEPLOY_ROOT}/releases/sftp`, { onProgress: (b) => progress.push(b) });
