@@ -311,6 +311,9 @@ describe('deploy form and version picker', () => {
     const [task] = await f.h.runtime.app.withServices((s) => s.tasks.list({ project: 'shop' }));
     expect(task).toMatchObject({ status: 'scheduled', ref: 'v1.1.0', requestedBy: USERS.alice });
     expect(task!.scheduledAt!.getTime()).toBe(at * 1000);
+    // The form pins the commit like the text command does: what is approved is what ships.
+    const repoUrl = (await f.h.runtime.app.withServices((s) => s.projects.show('shop'))).repoUrl;
+    expect(task!.commit).toBe(await f.h.runtime.git.resolveRef(repoUrl, 'v1.1.0'));
     expect(allText(posted.args)).toContain(`#${task!.id}`);
   });
 

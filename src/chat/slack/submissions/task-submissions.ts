@@ -1,8 +1,7 @@
-import type { HookScripts, ProjectView, TaskView } from '../../../core/views.js';
+import type { HookScripts } from '../../../core/views.js';
 import { HOOK_NAMES } from '../../../pipeline/stages.js';
 import type { CommandOutcome } from '../../command-outcome.js';
-import { formatTime, mention, shortSha } from '../../formatting.js';
-import { reply as makeReply, type Reply } from '../../reply.js';
+import { reply as makeReply } from '../../reply.js';
 import { isVersionSentinel } from '../blocks/version-options.js';
 import { guard } from '../guard.js';
 import { announceTask, createsTask, tellUserReply } from '../present.js';
@@ -38,19 +37,10 @@ export function changedHooks(typed: Partial<HookScripts>, project: HookScripts):
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function requestedText(task: TaskView, project: ProjectView, ref: string, commit: string, zone: string): string {
-  const state =
-    task.status === 'awaiting_approval'
-      ? `waits for approval by ${project.approvers.map(mention).join(' or ')}`
-      : task.status === 'scheduled' && task.scheduledAt
-        ? `is scheduled for ${formatTime(task.scheduledAt, zone)}`
-        : 'is starting';
-  return `Deploy #${task.id} of ${project.name} ${ref} (${shortSha(commit)}) ${state}.`;
-}
-
 /**
- * Requests a deploy from the form. Calls the services directly (not the `deploy` command) because
- * the form can carry hook scripts for this one deploy, which the text command cannot.
+ * Requests a deploy from the form through the same `deploy` command as the text form (which
+ * resolves and pins the commit, lists what will change and says where the task queues), carrying
+ * the form's extras: hook scripts changed for this one deploy, and an exact time.
  */
 export const submitDeploy: Submitter = async (deps, context) => {
   const form = readDeployForm(context.values);
@@ -62,34 +52,20 @@ export const submitDeploy: Submitter = async (deps, context) => {
   const ref = form.ref;
   if (!ref || isVersionSentinel(ref)) return { kind: 'invalid', errors: { [versionBlock]: 'Pick a branch, tag or commit.' }, reply: makeReply('Pick a version.') };
 
-  const { runtime } = deps;
-  const zone = runtime.app.config.timezone;
-  let stage: 'project' | 'git' | 'request' = 'project';
-  const result = await guard(deps.log, 'request a deploy', () =>
-    runtime.app.withServices(async (services) => {
-      const project = await services.projects.show(form.project!);
-      const hooks = changedHooks(form.hooks, project.hooks);
-      stage = 'git';
-      // Resolve the ref now: "no such tag" is an answer for the form, not a failed task later.
-      await runtime.git.ensureMirror(project.repoUrl);
-      const commit = await runtime.git.resolveRef(project.repoUrl, ref);
-      stage = 'request';
-      const now = runtime.chat.now?.() ?? new Date();
-      const task = await services.tasks.requestDeploy(context.actor, { project: project.name, ref, scheduledAt: form.scheduledAt ?? null, hooks, channel: context.metadata.channel }, now);
-      await runtime.coordinator.dispatch();
-      return { task: { ...task, commit }, project, commit };
-    }),
-  );
-  if (!result.ok) {
-    const hookBlocks = HOOK_NAMES.map((h) => [h, deployBlocks.hook(form.project!)(h)] as const).filter(([, id]) => hasBlock(context.values, id));
-    const blocks: Record<string, string> = { project: deployBlocks.project, ref: versionBlock, schedule: deployBlocks.schedule };
-    for (const [hook, id] of hookBlocks) blocks[`hooks.${hook}`] = id;
-    blocks.hooks = hookBlocks[0]?.[1] ?? deployBlocks.project;
-    return invalid(result, blocks, stage === 'project' ? deployBlocks.project : versionBlock);
-  }
-  const { task, project, commit } = result.value;
-  const r: Reply = makeReply(requestedText(task, project, ref, commit, zone));
-  return showTask(deps, context, { kind: 'task', event: 'requested', task, reply: r });
+  const project = await guard(deps.log, 'read the project', () => deps.runtime.app.withServices((s) => s.projects.show(form.project!)));
+  if (!project.ok) return invalid(project, { project: deployBlocks.project }, deployBlocks.project);
+  const hooks = changedHooks(form.hooks, project.value.hooks);
+  const command = { kind: 'deploy', project: project.value.name, ref, raw: `${project.value.name} ${ref} (form)`, ...(hooks ? { hooks } : {}), ...(form.scheduledAt ? { scheduledAt: form.scheduledAt } : {}) } as const;
+  const outcome = await deps.runtime.executor.execute(context.actor, command, { channel: context.metadata.channel });
+
+  const hookBlocks = HOOK_NAMES.map((h) => [h, deployBlocks.hook(form.project!)(h)] as const).filter(([, id]) => hasBlock(context.values, id));
+  const blocks: Record<string, string> = { project: deployBlocks.project, ref: versionBlock, schedule: deployBlocks.schedule };
+  for (const [hook, id] of hookBlocks) blocks[`hooks.${hook}`] = id;
+  blocks.hooks = hookBlocks[0]?.[1] ?? deployBlocks.project;
+  const refusal = refusedOutcome(outcome, blocks, versionBlock);
+  if (refusal) return refusal;
+  if (outcome.kind === 'task') return showTask(deps, context, outcome);
+  return { kind: 'failed', reply: outcome.kind === 'reply' ? outcome.reply : makeReply('Unexpected answer.') };
 };
 
 export const submitReject: Submitter = async (deps, context) => {
