@@ -32,9 +32,11 @@ export async function runDeployFlow(ctx: RunContext): Promise<void> {
     await localHook(ctx, 'before_download', workspace, facts);
 
     await ctx.taskStage('download', async () => {
-      await deps.git.ensureMirror(plan.project.repoUrl);
-      // A pinned commit (what was approved) wins over where the ref points now.
-      facts.commit = await deps.git.resolveRef(plan.project.repoUrl, plan.commit ?? plan.ref);
+      // A pinned commit (what was approved) wins over where the ref points now. It was fetched when
+      // the deploy was requested: fetch again only if the mirror no longer has it.
+      const pinned = plan.commit ? await deps.git.resolveRef(plan.project.repoUrl, plan.commit).catch(() => null) : null;
+      if (!pinned) await deps.git.ensureMirror(plan.project.repoUrl);
+      facts.commit = pinned ?? (await deps.git.resolveRef(plan.project.repoUrl, plan.commit ?? plan.ref));
       facts.releaseId = newReleaseId(plan.taskId, facts.commit);
       await ctx.recorder.setCommit(facts.commit, facts.releaseId);
       ctx.emit({ type: 'commit.resolved', ref: plan.ref, commit: facts.commit });
