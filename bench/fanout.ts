@@ -43,7 +43,7 @@ import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import { projectAddSchema } from '../src/core/project-schemas.js';
-import { packageWorkspace, type Artifact } from '../src/pipeline/package-artifact.js';
+import { packageWorkspace, type Artifact } from '../src/pipeline/release/package-artifact.js';
 import { makeScratchDir, removeScratchDir } from '../test/support/scratch-dirs.js';
 import { generateKeyPair } from '../test/support/ssh-keys.js';
 import type { TestSshd } from '../test/support/sshd.js';

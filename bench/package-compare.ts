@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { packageWorkspace, type PackageMethod } from '../src/pipeline/package-artifact.js';
+import { packageWorkspace, type PackageMethod } from '../src/pipeline/release/package-artifact.js';
 
 const dir = resolve(process.argv[2] ?? 'node_modules');
 const out = mkdtempSync(join(tmpdir(), 'deploybot-bench-pkg-'));

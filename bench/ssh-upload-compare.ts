@@ -15,14 +15,14 @@
  * Before `setNoDelay(true)` on the connection the SFTP write stream took ≈28 s (Nagle + delayed
  * ACK on its request/response pattern); fastPut hid it by keeping 64 requests in flight.
  * On a bandwidth-bound link exec-tar also overlaps extraction with the transfer, SFTP cannot.
- * → exec-tar is the default (DEFAULT_UPLOAD_METHOD in src/pipeline/upload.ts).
+ * → exec-tar is the default (DEFAULT_UPLOAD_METHOD in src/pipeline/release/upload.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageWorkspace } from '../src/pipeline/package-artifact.js';
-import { connectSsh } from '../src/pipeline/ssh.js';
-import { uploadTarGz, uploadTarGzViaSftp } from '../src/pipeline/upload.js';
+import { packageWorkspace } from '../src/pipeline/release/package-artifact.js';
+import { connectSsh } from '../src/pipeline/ssh/ssh.js';
+import { uploadTarGz, uploadTarGzViaSftp } from '../src/pipeline/release/upload.js';
 import { Redactor } from '../src/redact.js';
 import { makeScratchDir, removeScratchDirs } from '../test/support/scratch-dirs.js';
 import { generateKeyPair } from '../test/support/ssh-keys.js';

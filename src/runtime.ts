@@ -1,15 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import type { AppContext } from './app-context.js';
-import { CommandExecutor } from './chat/command-executor.js';
-import type { ChatDeps } from './chat/chat-deps.js';
+import { CommandExecutor } from './commands/command-executor.js';
+import type { CommandDeps } from './commands/command-deps.js';
 import { recoverInterruptedTasks } from './core/crash-recovery.js';
 import { DeployCoordinator } from './core/deploy-coordinator.js';
-import { directFanout } from './pipeline/distributor.js';
+import { directFanout } from './pipeline/distribution/distributor.js';
 import { PipelineEvents } from './pipeline/events.js';
-import { GitMirrors } from './pipeline/git.js';
-import { DEFAULT_HOOK_TIMEOUT_MS } from './pipeline/hooks.js';
-import { probeServer } from './pipeline/server-probe.js';
-import { TaskRunner } from './pipeline/task-runner.js';
+import { GitMirrors } from './pipeline/git/git.js';
+import { DEFAULT_HOOK_TIMEOUT_MS } from './pipeline/hooks/hooks.js';
+import { probeServer } from './pipeline/ssh/server-probe.js';
+import { TaskRunner } from './pipeline/flows/task-runner.js';
 import { Scheduler } from './scheduler/scheduler.js';
 
 /** The engine and the command layer, shared by every adapter (Slack, shell, one-shot CLI). */
@@ -20,7 +20,7 @@ export interface Runtime {
   runner: TaskRunner;
   coordinator: DeployCoordinator;
   executor: CommandExecutor;
-  chat: ChatDeps;
+  chat: CommandDeps;
   scheduler: Scheduler;
   /**
    * Starts the clockwork, after the adapters are listening (so they see what it reports): marks
@@ -51,7 +51,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     hookTimeoutMs: options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
   });
   const coordinator = new DeployCoordinator({ orm: app.orm, runner, events, log: app.log, secrets: app.secrets, defaultKeyPath: app.config.sshKeyPath });
-  const chat: ChatDeps = {
+  const chat: CommandDeps = {
     app,
     coordinator,
     events,

@@ -1,10 +1,10 @@
 import { cpSync } from 'node:fs';
 import { DeployCoordinator } from '../../src/core/deploy-coordinator.js';
 import { silentLogger } from '../../src/log.js';
-import { directFanout } from '../../src/pipeline/distributor.js';
+import { directFanout } from '../../src/pipeline/distribution/distributor.js';
 import { PipelineEvents, type PipelineEvent } from '../../src/pipeline/events.js';
-import { GitMirrors } from '../../src/pipeline/git.js';
-import { TaskRunner } from '../../src/pipeline/task-runner.js';
+import { GitMirrors } from '../../src/pipeline/git/git.js';
+import { TaskRunner } from '../../src/pipeline/flows/task-runner.js';
 import { Redactor } from '../../src/redact.js';
 import { admin, createTestDatabase } from '../../test/support/database.js';
 import { makeRepo } from '../../test/support/git-repo.js';

@@ -4,7 +4,7 @@ import type { TaskHost } from '../db/entities/index.js';
 import type { PipelineEvent } from '../pipeline/events.js';
 import { HOST_STAGES, TASK_STAGES, type HostStage, type StageState, type TaskStage } from '../pipeline/stages.js';
 import type { FlowSnapshot, FlowStatus, StageView } from '../render/flow-model.js';
-import { shortSha } from './formatting.js';
+import { shortSha } from '../commands/formatting.js';
 
 interface LiveStage extends StageView {
   startedAt?: number;

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { Project, Release } from '../db/entities/index.js';
-import type { GitCommit, GitMirrors } from '../pipeline/git.js';
+import type { GitCommit, GitMirrors } from '../pipeline/git/git.js';
 
 /** What one group of servers (running the same commit) would get from a deploy. */
 export interface ChangeGroup {

@@ -5,7 +5,7 @@ import { errorMessage } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { DeployPlan } from '../pipeline/deploy-plan.js';
 import type { PipelineEvents } from '../pipeline/events.js';
-import type { TaskOutcome, TaskRunner } from '../pipeline/task-runner.js';
+import type { TaskOutcome, TaskRunner } from '../pipeline/flows/task-runner.js';
 import { SYSTEM_ACTOR } from './actor.js';
 import { audit } from './audit.js';
 import { ServerService, type ServerServiceDeps } from './server-service.js';

@@ -1,5 +1,5 @@
 import type { HookScripts } from '../core/views.js';
-import type { SshTarget } from './ssh.js';
+import type { SshTarget } from './ssh/ssh.js';
 
 /**
  * Everything the runner needs, prepared by the core (which decrypts credentials and checks the

@@ -1,7 +1,7 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { runLocal } from '../../src/pipeline/local-exec.js';
+import { runLocal } from '../../src/pipeline/exec/local-exec.js';
 import { makeScratchDir, removeScratchDir } from './scratch-dirs.js';
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runLocal } from '../../src/pipeline/local-exec.js';
+import { runLocal } from '../../src/pipeline/exec/local-exec.js';
 import { makeScratchDir } from './scratch-dirs.js';
 
 export interface TestKeyPair {

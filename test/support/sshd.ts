@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
-import { runLocal } from '../../src/pipeline/local-exec.js';
-import type { SshAuth, SshTarget } from '../../src/pipeline/ssh-types.js';
+import { runLocal } from '../../src/pipeline/exec/local-exec.js';
+import type { SshAuth, SshTarget } from '../../src/pipeline/ssh/ssh-types.js';
 import { fingerprintOfPublicKeyFile } from './ssh-keys.js';
 import { makeScratchDir, removeScratchDir } from './scratch-dirs.js';
 

@@ -4,11 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireAdmin, type Actor } from '../../core/actor.js';
 import { HOOK_NAMES } from '../../pipeline/stages.js';
-import type { CommandOutcome, ModalKind } from '../command-outcome.js';
-import type { HookChanges } from '../command-types.js';
-import { parseCommand, usageFor } from '../commands.js';
-import { describeServer } from '../handlers/server-handlers.js';
-import { errorReply, reply, type Reply } from '../reply.js';
+import type { CommandOutcome, ModalKind } from '../../commands/command-outcome.js';
+import type { HookChanges } from '../../commands/command-types.js';
+import { parseCommand, usageFor } from '../../commands/commands.js';
+import { describeServer } from '../../commands/handlers/server-handlers.js';
+import { errorReply, reply, type Reply } from '../../commands/reply.js';
 import { changedHooks, formatHooksFile, parseHooksFile } from './hooks-file.js';
 import type { ShellSession } from './session.js';
 

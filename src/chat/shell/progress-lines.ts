@@ -1,6 +1,6 @@
 import type { PipelineEvent } from '../../pipeline/events.js';
 import type { HostStage } from '../../pipeline/stages.js';
-import { formatDuration, shortSha } from '../formatting.js';
+import { formatDuration, shortSha } from '../../commands/formatting.js';
 import type { TaskProgress } from '../task-progress.js';
 import { makeStyle, SYMBOLS, type Style } from './style.js';
 

@@ -1,4 +1,4 @@
-import type { Reply, ReplyBlock } from '../reply.js';
+import type { Reply, ReplyBlock } from '../../commands/reply.js';
 import { makeStyle, SYMBOLS, visibleLength, type Style } from './style.js';
 
 /**

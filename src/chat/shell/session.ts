@@ -1,9 +1,9 @@
 import type { TaskView } from '../../core/views.js';
-import { errorOutcome, type ErrorOutcome } from '../command-executor.js';
+import { errorOutcome, type ErrorOutcome } from '../../commands/command-executor.js';
 import type { Runtime } from '../../runtime.js';
-import type { CommandOutcome } from '../command-outcome.js';
-import { parseCommand } from '../commands.js';
-import { errorReply, type Reply } from '../reply.js';
+import type { CommandOutcome } from '../../commands/command-outcome.js';
+import { parseCommand } from '../../commands/commands.js';
+import { errorReply, type Reply } from '../../commands/reply.js';
 import { askDeploy, askServerAdd, editHooks, modalReply, modalWithoutPrompts } from './modal-flows.js';
 import type { Style } from './style.js';
 import { CANCELLED, type ReadResult } from './terminal.js';

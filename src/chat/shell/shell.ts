@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { errorMessage } from '../../errors.js';
 import type { Runtime } from '../../runtime.js';
-import { RESERVED_WORDS } from '../commands.js';
+import { RESERVED_WORDS } from '../../commands/commands.js';
 import { renderReply } from './render-reply.js';
 import { ShellSession } from './session.js';
 import { makeStyle, wantsColor } from './style.js';

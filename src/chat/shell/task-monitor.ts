@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { TaskView } from '../../core/views.js';
 import { errorMessage } from '../../errors.js';
 import type { PipelineEvent } from '../../pipeline/events.js';
-import type { TaskOutcome } from '../../pipeline/task-runner.js';
+import type { TaskOutcome } from '../../pipeline/flows/task-runner.js';
 import { renderFlowPng } from '../../render/index.js';
 import type { Runtime } from '../../runtime.js';
 import { TaskProgress } from '../task-progress.js';

@@ -1,6 +1,6 @@
-import { errorOutcome } from '../command-executor.js';
+import { errorOutcome } from '../../commands/command-executor.js';
 import type { Logger } from '../../log.js';
-import { errorReply, type Reply } from '../reply.js';
+import { errorReply, type Reply } from '../../commands/reply.js';
 
 /**
  * The error tiers (errorOutcome, shared with the executor and the shell) for Slack work that does

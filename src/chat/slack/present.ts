@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import { errorMessage } from '../../errors.js';
-import type { CommandOutcome } from '../command-outcome.js';
-import type { Reply } from '../reply.js';
+import type { CommandOutcome } from '../../commands/command-outcome.js';
+import type { Reply } from '../../commands/reply.js';
 import { decisionText } from './blocks/decisions.js';
 import { replyMessage } from './blocks/reply-blocks.js';
 import type { SlackDeps } from './slack-deps.js';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { GitMirrors } from '../../pipeline/git.js';
+import type { GitMirrors } from '../../pipeline/git/git.js';
 import type { VersionNote, VersionRefs } from './blocks/version-options.js';
 import { withinBudget } from './guard.js';
 

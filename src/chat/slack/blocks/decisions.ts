@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
-import type { TaskEvent } from '../../command-outcome.js';
+import type { TaskEvent } from '../../../commands/command-outcome.js';
 import type { TaskView } from '../../../core/views.js';
-import { formatTime, mention } from '../../formatting.js';
+import { formatTime, mention } from '../../../commands/formatting.js';
 import { ACTIONS } from '../ids.js';
 import { escapeMrkdwn, LIMITS, truncate } from './text.js';
 

@@ -1,6 +1,6 @@
 import type { types } from '@slack/bolt';
 import { refNameProblem } from '../../../core/validation.js';
-import type { GitCommit, GitRef } from '../../../pipeline/git.js';
+import type { GitCommit, GitRef } from '../../../pipeline/git/git.js';
 import { LIMITS, truncate } from './text.js';
 
 /**

@@ -1,6 +1,6 @@
-import { describeProject } from '../../handlers/project-handlers.js';
-import { describeServer } from '../../handlers/server-handlers.js';
-import type { Reply } from '../../reply.js';
+import { describeProject } from '../../../commands/handlers/project-handlers.js';
+import { describeServer } from '../../../commands/handlers/server-handlers.js';
+import type { Reply } from '../../../commands/reply.js';
 import { HOOK_NAMES } from '../../../pipeline/stages.js';
 import { guard } from '../guard.js';
 import { tellUserReply } from '../present.js';

@@ -1,5 +1,5 @@
 import type { ProjectView, TaskView } from '../../../core/views.js';
-import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../formatting.js';
+import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/formatting.js';
 
 export interface HomeProject {
   project: ProjectView;

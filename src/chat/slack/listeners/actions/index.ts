@@ -2,9 +2,9 @@ import type { App, BlockAction, ButtonAction, RespondFn, StaticSelectAction, web
 import type { Actor } from '../../../../core/actor.js';
 import { describeStatus } from '../../../../core/task-status.js';
 import { UserError } from '../../../../errors.js';
-import type { Command } from '../../../command-types.js';
-import { mention } from '../../../formatting.js';
-import { errorReply } from '../../../reply.js';
+import type { Command } from '../../../../commands/command-types.js';
+import { mention } from '../../../../commands/formatting.js';
+import { errorReply } from '../../../../commands/reply.js';
 import { TASK_ACTIONS } from '../../action-ids.js';
 import { selfApprovalBlocks } from '../../blocks/decisions.js';
 import { guard } from '../../guard.js';

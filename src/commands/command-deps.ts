@@ -1,0 +1,18 @@
+import type { AppContext } from '../app-context.js';
+import type { DeployCoordinator } from '../core/deploy-coordinator.js';
+import type { PipelineEvents } from '../pipeline/events.js';
+import type { GitMirrors } from '../pipeline/git/git.js';
+import type { ProbeResult } from '../pipeline/ssh/server-probe.js';
+import type { SshTarget } from '../pipeline/ssh/ssh.js';
+
+/** What the command handlers need; built once by the composition root and shared by all adapters. */
+export interface CommandDeps {
+  app: AppContext;
+  coordinator: DeployCoordinator;
+  events: PipelineEvents;
+  git: GitMirrors;
+  probe(target: SshTarget): Promise<ProbeResult>;
+  /** Reads a hook script given as @path (shell mode); Slack has no file system to read from. */
+  readFile?(path: string): Promise<string>;
+  now?(): Date;
+}

@@ -1,0 +1,119 @@
+import { requireAdmin, type Actor } from '../../core/actor.js';
+import type { CoreServices } from '../../core/services.js';
+import type { ServerView } from '../../core/views.js';
+import { UserError } from '../../errors.js';
+import type { ProbeResult } from '../../pipeline/ssh/server-probe.js';
+import { HostKeyMismatchError, normalizeFingerprint } from '../../pipeline/ssh/ssh.js';
+import type { CommandDeps } from '../command-deps.js';
+import type { CommandOutcome } from '../command-outcome.js';
+import type { CommandOf } from '../command-types.js';
+import { reply, type Reply } from '../reply.js';
+
+const ok = (r: Reply): CommandOutcome => ({ kind: 'reply', reply: r });
+
+export function describeServer(s: ServerView): Reply {
+  const auth = s.authKind === 'key' ? (s.hasOwnKey ? `key ${s.keyPath ?? '(stored, encrypted)'}` : 'default key (DEPLOYBOT_SSH_KEY)') : s.authKind;
+  return reply(`Server ${s.name}: ${s.username}@${s.hostname}:${s.port}`, { type: 'heading', text: `Server ${s.name}` }, {
+    type: 'fields',
+    fields: [
+      ['Address', `\`${s.username}@${s.hostname}:${s.port}\``],
+      ['Auth', auth],
+      ['Host key', s.hostKeyFingerprint ? `\`${s.hostKeyFingerprint}\`` : 'not pinned yet (pinned at the first connection, or with `server check`)'],
+      ['Labels', s.labels.length ? s.labels.join(', ') : '—'],
+      ['Projects', s.projects.length ? s.projects.join(', ') : '—'],
+      ['Added by', s.createdBy],
+    ],
+  });
+}
+
+export async function handleServerCommand(
+  command: Extract<CommandOf<'server-add' | 'server-list' | 'server-show' | 'server-edit' | 'server-remove' | 'server-check'>, object>,
+  actor: Actor,
+  services: CoreServices,
+  deps: CommandDeps,
+): Promise<CommandOutcome> {
+  switch (command.kind) {
+    case 'server-add': {
+      if (command.auth?.method === 'password') {
+        throw new UserError('Passwords are never typed in chat: use `/deploy server add` with no arguments to open the form, which keeps the password out of the channel history.');
+      }
+      const added = await services.servers.add(actor, {
+        name: command.name,
+        hostname: command.host,
+        port: command.port ?? 22,
+        username: command.user,
+        authKind: command.auth?.method ?? 'key',
+        keyPath: command.auth?.method === 'key' ? command.auth.keyPath : undefined,
+        labels: command.labels ?? [],
+      });
+      const r = describeServer(added);
+      return ok({ ...r, text: `Added server ${added.name} (${added.username}@${added.hostname}:${added.port}). Run \`server check ${added.name}\` to test it and pin its host key.` , blocks: [{ type: 'text', text: `:white_check_mark: Added server *${added.name}*. Run \`/deploy server check ${added.name}\` to test the connection and pin its host key.` }, ...r.blocks] });
+    }
+    case 'server-list': {
+      const servers = await services.servers.list();
+      if (servers.length === 0) return ok(reply('No servers yet. Add one with `server add <name> <user>@<host>[:<port>]`.'));
+      return ok(
+        reply(
+          `${servers.length} server${servers.length > 1 ? 's' : ''}: ${servers.map((s) => s.name).join(', ')}`,
+          { type: 'heading', text: `Servers (${servers.length})` },
+          { type: 'list', items: servers.map((s) => `*${s.name}* \`${s.username}@${s.hostname}:${s.port}\` · ${s.authKind}${s.hostKeyFingerprint ? ' · key pinned' : ' · key not pinned'}${s.projects.length ? ` · ${s.projects.join(', ')}` : ''}${s.labels.length ? ` · [${s.labels.join(', ')}]` : ''}`) },
+        ),
+      );
+    }
+    case 'server-show':
+      return ok(describeServer(await services.servers.show(command.name)));
+    case 'server-edit': {
+      const c = command.changes;
+      const edited = await services.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath: c.keyPath, labels: c.labels });
+      const r = describeServer(edited);
+      return ok({ ...r, text: `Updated server ${edited.name}.`, blocks: [{ type: 'text', text: `:white_check_mark: Updated server *${edited.name}*.` }, ...r.blocks] });
+    }
+    case 'server-remove':
+      await services.servers.remove(actor, command.name);
+      return ok(reply(`Removed server ${command.name}.`, { type: 'text', text: `:wastebasket: Removed server *${command.name}*.` }));
+    case 'server-check':
+      return checkServer(command.name, command.acceptKey, actor, services, deps);
+  }
+}
+
+/**
+ * Connects, shows the host key, and pins it when it was not pinned yet. A changed key is only
+ * re-pinned by an admin who types the new fingerprint (accept=…), verified out of band, and only
+ * if it is exactly the key the server presents now.
+ */
+async function checkServer(name: string, acceptKey: string | undefined, actor: Actor, services: CoreServices, deps: CommandDeps): Promise<CommandOutcome> {
+  const server = await services.servers.require(name);
+  const target = await services.servers.connectionDetails(server);
+  let probe: ProbeResult;
+  let repinned: string | null = null;
+  try {
+    probe = await deps.probe(target);
+  } catch (err) {
+    if (!(err instanceof HostKeyMismatchError)) throw err;
+    if (!acceptKey) {
+      throw new UserError(
+        `The host key of ${server.name} changed: pinned ${err.expected}, the server now presents ${err.observed}. ` +
+          `Deploys to ${server.name} are refused. If the server was rebuilt, verify the new key on the machine (\`ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub\`) and, as an admin, run \`server check ${server.name} accept=${err.observed}\`.`,
+      );
+    }
+    requireAdmin(actor, 're-pin host keys');
+    if (normalizeFingerprint(acceptKey) !== err.observed) {
+      throw new UserError(`${server.name} presents ${err.observed}, not ${acceptKey}: nothing was changed. Check the key on the machine again.`);
+    }
+    repinned = err.expected;
+    probe = await deps.probe({ ...target, hostKeyFingerprint: err.observed });
+  }
+  const pinned = await services.servers.pinHostKey(actor, server.name, probe.fingerprint);
+  const keyLine = repinned
+    ? `Host key re-pinned: \`${probe.fingerprint}\` (was \`${repinned}\`)`
+    : pinned.changed
+      ? `Host key pinned: \`${probe.fingerprint}\``
+      : `Host key matches the pinned one: \`${probe.fingerprint}\``;
+  return ok(
+    reply(
+      `${server.name} is reachable (${probe.system}, ${probe.latencyMs} ms). ${keyLine.replace(/`/g, '')}`,
+      { type: 'text', text: `:white_check_mark: *${server.name}* is reachable as \`${target.username}@${target.host}:${target.port}\` (${probe.latencyMs} ms): ${probe.system}` },
+      { type: 'text', text: keyLine },
+    ),
+  );
+}

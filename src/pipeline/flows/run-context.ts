@@ -1,0 +1,211 @@
+import type { Logger } from '../../log.js';
+import type { Redactor } from '../../redact.js';
+import type { DeployPlan, PlannedHost } from '../deploy-plan.js';
+import type { PackageDistributor } from '../distribution/distributor.js';
+import type { PipelineEvent, PipelineEvents } from '../events.js';
+import type { GitMirrors } from '../git/git.js';
+import type { HookResult } from '../hooks/hooks.js';
+import { HOST_STAGES, type HostStage, type TaskStage } from '../stages.js';
+import { connectSsh, type SshConnection } from '../ssh/ssh.js';
+import type { TaskRecorder } from './task-recorder.js';
+import type { Orm } from '../../db/orm.js';
+
+export interface RunnerDeps {
+  orm: Orm;
+  dataDir: string;
+  git: GitMirrors;
+  events: PipelineEvents;
+  log: Logger;
+  redactor: Redactor;
+  distributor: PackageDistributor;
+  ssh: { connectTimeoutMs: number; keepaliveIntervalMs: number };
+  hookTimeoutMs: number;
+}
+
+/** A stage failed: the message is for people (Slack, shell), already redacted. */
+export class StageFailure extends Error {
+  constructor(
+    message: string,
+    readonly host: string | null,
+    readonly stage: TaskStage | HostStage,
+    readonly exitCode: number | null = null,
+    readonly outputTail = '',
+  ) {
+    super(message);
+  }
+}
+
+/** The task was cancelled and reached a safe point. */
+export class CancelledAtSafePoint extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/** One server's state during a task. */
+export class HostRun {
+  conn: SshConnection | null = null;
+  previous: string | null = null;
+  releases: string[] = [];
+  switched = false;
+  failed = false;
+  error: string | null = null;
+
+  constructor(readonly planned: PlannedHost) {}
+
+  get name(): string {
+    return this.planned.target.name;
+  }
+}
+
+type EventBody = PipelineEvent extends infer E ? (E extends PipelineEvent ? Omit<E, 'taskId' | 'at'> : never) : never;
+
+export class RunContext {
+  readonly hosts: HostRun[];
+
+  constructor(
+    readonly plan: DeployPlan,
+    readonly deps: RunnerDeps,
+    readonly recorder: TaskRecorder,
+    readonly signal: AbortSignal,
+  ) {
+    this.hosts = plan.hosts.map((h) => new HostRun(h));
+  }
+
+  emit(body: EventBody): void {
+    this.deps.events.emit({ ...body, taskId: this.plan.taskId, at: new Date() } as PipelineEvent);
+  }
+
+  /** Throws at a safe point when the task was cancelled. */
+  checkpoint(): void {
+    if (this.signal.aborted) throw new CancelledAtSafePoint();
+  }
+
+  /** Forwards a line of hook output to listeners and tells the recorder the task is alive. */
+  outputListener(host: string | null, stage: TaskStage | HostStage) {
+    return (stream: 'stdout' | 'stderr', line: string) => {
+      this.emit({ type: 'output', host, stage, stream, line });
+      this.recorder.touch();
+    };
+  }
+
+  async taskStage<T>(stage: TaskStage, fn: () => Promise<T>): Promise<T> {
+    this.checkpoint();
+    const started = Date.now();
+    this.emit({ type: 'stage.started', stage });
+    try {
+      const value = await fn();
+      this.emit({ type: 'stage.finished', stage, state: 'done', durationMs: Date.now() - started });
+      return value;
+    } catch (err) {
+      const failure = err instanceof StageFailure || err instanceof CancelledAtSafePoint ? err : new StageFailure(this.deps.redactor.redact(errorText(err)), null, stage);
+      this.emit({ type: 'stage.finished', stage, state: this.signal.aborted ? 'skipped' : 'failed', durationMs: Date.now() - started, error: failure.message });
+      throw failure;
+    }
+  }
+
+  skipTaskStage(stage: TaskStage): void {
+    this.emit({ type: 'stage.started', stage });
+    this.emit({ type: 'stage.finished', stage, state: 'skipped', durationMs: 0 });
+  }
+
+  /** A local hook as a task stage: a non-zero exit fails the stage with the output tail. */
+  async localHookStage(stage: TaskStage, run: () => Promise<HookResult>): Promise<void> {
+    await this.taskStage(stage, async () => {
+      const result = await run();
+      if (!result.ok) throw new StageFailure(`${stage} hook ${result.error}`, null, stage, result.exitCode, result.outputTail);
+    });
+  }
+
+  /**
+   * Runs one stage on one server, recording it. Returns false (and marks the host failed) instead
+   * of throwing, so the other servers carry on to the barrier.
+   */
+  async hostStage(host: HostRun, stage: HostStage, fn: () => Promise<HookResult | void>): Promise<boolean> {
+    const started = Date.now();
+    this.emit({ type: 'host.stage.started', host: host.name, stage });
+    await this.recorder.hostStage(host.name, stage, 'running');
+    let result: HookResult | void;
+    try {
+      result = await fn();
+    } catch (err) {
+      result = { ok: false, exitCode: null, outputTail: '', error: this.deps.redactor.redact(errorText(err)) };
+    }
+    const durationMs = Date.now() - started;
+    if (!result || result.ok) {
+      this.emit({ type: 'host.stage.finished', host: host.name, stage, state: 'done', durationMs, exitCode: result ? result.exitCode : undefined });
+      await this.recorder.hostStage(host.name, stage, 'done', { durationMs, exitCode: result?.exitCode, output: result?.outputTail });
+      return true;
+    }
+    const cancelled = this.signal.aborted && stage !== 'switch' && stage !== 'after_deploy';
+    host.failed = !cancelled;
+    host.error = `${stage}: ${result.error ?? 'failed'}`;
+    const state = cancelled ? 'skipped' : 'failed';
+    this.emit({ type: 'host.stage.finished', host: host.name, stage, state, durationMs, exitCode: result.exitCode, error: result.error, outputTail: result.outputTail });
+    await this.recorder.hostStage(host.name, stage, state, { durationMs, exitCode: result.exitCode, output: result.outputTail, error: result.error ?? 'failed' });
+    return false;
+  }
+
+  skipHostStage(host: HostRun, stage: HostStage): void {
+    this.emit({ type: 'host.stage.started', host: host.name, stage });
+    this.emit({ type: 'host.stage.finished', host: host.name, stage, state: 'skipped', durationMs: 0 });
+    void this.recorder.hostStage(host.name, stage, 'skipped');
+  }
+
+  /** Runs fn for each host, at most the project's max parallel hosts at once. */
+  async eachHost(hosts: readonly HostRun[], fn: (host: HostRun) => Promise<void>): Promise<void> {
+    const queue = [...hosts];
+    const workers = Array.from({ length: Math.min(this.plan.project.maxParallel, queue.length) }, async () => {
+      for (let host = queue.shift(); host; host = queue.shift()) await fn(host);
+    });
+    await Promise.all(workers);
+  }
+
+  /**
+   * Connects to every server before any work (one connection per server for the whole task).
+   * Host keys: a pinned key must match; an unpinned one is pinned now (trust on first use).
+   */
+  async connectAll(): Promise<void> {
+    await this.eachHost(this.hosts, async (host) => {
+      try {
+        host.conn = await connectSsh(host.planned.target, { ...this.deps.ssh, redactor: this.deps.redactor });
+        if (!host.planned.target.hostKeyFingerprint) {
+          await this.recorder.pinHostKey(host.planned.serverId, host.name, host.conn.fingerprint);
+          this.emit({ type: 'host.key.pinned', host: host.name, fingerprint: host.conn.fingerprint });
+        }
+      } catch (err) {
+        host.failed = true;
+        host.error = `connect: ${this.deps.redactor.redact(errorText(err))}`;
+      }
+    });
+  }
+
+  closeAll(): void {
+    for (const host of this.hosts) host.conn?.close();
+  }
+
+  failedHosts(): HostRun[] {
+    return this.hosts.filter((h) => h.failed);
+  }
+}
+
+/**
+ * The start stage of every task: connect to all servers, and if any cannot be reached, record
+ * that on its row and stop before anything is changed anywhere.
+ */
+export async function connectOrFail(ctx: RunContext): Promise<void> {
+  await ctx.connectAll();
+  const unreachable = ctx.failedHosts();
+  if (unreachable.length === 0) return;
+  for (const host of unreachable) {
+    const error = host.error ?? 'cannot connect';
+    await ctx.hostStage(host, 'upload', async () => ({ ok: false, exitCode: null, outputTail: '', error }));
+  }
+  for (const host of ctx.hosts) for (const stage of HOST_STAGES) if (!(host.failed && stage === 'upload')) ctx.skipHostStage(host, stage);
+  const first = unreachable[0]!;
+  throw new StageFailure(`cannot reach ${unreachable.map((h) => h.name).join(', ')} (${first.error}); no server was changed`, first.name, 'start');
+}
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}

@@ -1,0 +1,126 @@
+import type { Redactor } from '../../redact.js';
+import { CommandCancelledError, CommandTimeoutError } from '../exec/command-errors.js';
+import { LineTail } from '../exec/line-tail.js';
+import { runLocalUnchecked } from '../exec/local-exec.js';
+import type { OutputStream } from '../exec/output-capture.js';
+import { envAssignments, remoteCommand } from '../ssh/remote-quote.js';
+import type { SshConnection } from '../ssh/ssh.js';
+
+/** A hook that prints nothing for this long is still allowed to run; the reaper watches the whole task. */
+export const DEFAULT_HOOK_TIMEOUT_MS = 30 * 60_000;
+
+/** The task's facts, given to every hook as DEPLOY_* variables. */
+export interface HookFacts {
+  taskId: number;
+  project: string;
+  environment: string;
+  ref: string;
+  commit: string;
+  releaseId: string;
+  requestedBy: string;
+}
+
+export function hookEnv(facts: HookFacts, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    DEPLOY_TASK_ID: String(facts.taskId),
+    DEPLOY_PROJECT: facts.project,
+    DEPLOY_ENV: facts.environment,
+    DEPLOY_REF: facts.ref,
+    DEPLOY_COMMIT: facts.commit,
+    DEPLOY_RELEASE: facts.releaseId,
+    DEPLOY_USER: facts.requestedBy,
+    ...extra,
+  };
+}
+
+export interface HookRun {
+  script: string;
+  env: Record<string, string>;
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  redactor?: Redactor;
+  onLine?: (stream: OutputStream, line: string) => void;
+}
+
+export interface HookResult {
+  ok: boolean;
+  exitCode: number | null;
+  /** Last lines of combined output, redacted. */
+  outputTail: string;
+  error?: string;
+}
+
+/** True when there is something to run: an empty or comment-only script is skipped. */
+export function hasScript(script: string | null | undefined): script is string {
+  return Boolean(script && script.split('\n').some((l) => l.trim() && !l.trim().startsWith('#')));
+}
+
+const HOOK_OUTPUT_CAP = 64 * 1024;
+
+/**
+ * Runs one hook through an exec seam and turns whatever happens into a HookResult: exit status,
+ * the last lines of combined output (collected as they arrive, already redacted), and an error
+ * text. Only a cancel propagates as an exception, so the runner can stop at its safe point.
+ */
+async function runHook(run: HookRun, exec: (onLine: (s: OutputStream, l: string) => void) => Promise<{ exitCode: number | null; signal: string | null }>): Promise<HookResult> {
+  const tail = new LineTail();
+  const onLine = (stream: OutputStream, line: string) => {
+    tail.push(line);
+    run.onLine?.(stream, line);
+  };
+  try {
+    const result = await exec(onLine);
+    const ok = result.exitCode === 0;
+    return { ok, exitCode: result.exitCode, outputTail: tail.text(), error: ok ? undefined : exitText(result.exitCode, result.signal) };
+  } catch (err) {
+    if (run.signal?.aborted) throw err;
+    return { ok: false, exitCode: null, outputTail: tail.text(), error: failureText(err) };
+  }
+}
+
+function failureText(err: unknown): string {
+  if (err instanceof CommandTimeoutError || err instanceof CommandCancelledError) return err.message;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * Runs a hook on the bot's host, in the build workspace. The environment is the exec seam's small
+ * allowlist plus DEPLOY_*: the bot's tokens, secret key and DATABASE_URL never reach a hook.
+ */
+export function runLocalHook(run: HookRun & { cwd: string }): Promise<HookResult> {
+  return runHook(run, (onLine) =>
+    runLocalUnchecked({
+      cmd: '/bin/sh',
+      args: ['-c', run.script],
+      cwd: run.cwd,
+      env: run.env,
+      timeoutMs: run.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
+      signal: run.signal,
+      redactor: run.redactor,
+      onLine,
+      maxOutputBytes: HOOK_OUTPUT_CAP,
+    }),
+  );
+}
+
+/**
+ * Runs a hook on a server, in `dir`. The script travels on stdin to `sh -s`, so it is never part
+ * of the command line (no quoting of multi-line scripts, no length limit, not visible in `ps`).
+ */
+export function runRemoteHook(conn: SshConnection, run: HookRun & { dir: string }): Promise<HookResult> {
+  const command = `${remoteCommand`cd ${run.dir} && `}${envAssignments(run.env)} sh -s`;
+  return runHook(run, (onLine) =>
+    conn.exec(command, {
+      timeoutMs: run.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
+      input: run.script.endsWith('\n') ? run.script : `${run.script}\n`,
+      onLine,
+      redactor: run.redactor,
+      signal: run.signal,
+      maxOutputBytes: HOOK_OUTPUT_CAP,
+    }),
+  );
+}
+
+function exitText(exitCode: number | null, signal: string | null): string {
+  return exitCode !== null ? `exited with code ${exitCode}` : `was killed by ${signal ?? 'a signal'}`;
+}
