@@ -3,8 +3,8 @@
 FROM node:20-bookworm AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# npm ci, or npm install where npm refuses its own lock file (optional per-platform packages).
-RUN npm ci --no-audit --no-fund || npm install --no-audit --no-fund
+# npm ci only: the lock file records every optional per-platform package (regenerated from scratch).
+RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
