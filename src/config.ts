@@ -30,6 +30,11 @@ export interface Config {
   shellUser: string;
   timezone: string;
   stallTimeoutMinutes: number;
+  /**
+   * How long a running task's owner may go without renewing its lease before any other process
+   * recovers the task (DEPLOYBOT_LEASE_SECONDS; the owner renews several times within it).
+   */
+  leaseMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   configFile?: string;
 }
@@ -95,6 +100,11 @@ const rawSchema = z.object({
     .number({ message: 'must be a number of minutes' })
     .int('must be a whole number of minutes')
     .min(1, 'must be at least 1 minute')
+    .default(30),
+  DEPLOYBOT_LEASE_SECONDS: z.coerce
+    .number({ message: 'must be a number of seconds' })
+    .min(1, 'must be at least 1 second (the owner renews its lease several times within it)')
+    .max(3600, 'must be at most 3600 seconds: a killed process would block its project that long')
     .default(30),
   DEPLOYBOT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { message: 'must be one of debug, info, warn, error' }).default('info'),
 });
@@ -184,6 +194,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     shellUser: raw.DEPLOYBOT_SHELL_USER ?? safeUserName(),
     timezone: raw.DEPLOYBOT_TIMEZONE ?? Intl.DateTimeFormat().resolvedOptions().timeZone ?? 'UTC',
     stallTimeoutMinutes: raw.DEPLOYBOT_STALL_MINUTES,
+    leaseMs: Math.round(raw.DEPLOYBOT_LEASE_SECONDS * 1000),
     logLevel: raw.DEPLOYBOT_LOG_LEVEL,
     configFile: settings.file,
   };

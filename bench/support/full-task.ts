@@ -1,3 +1,5 @@
+import { newOwnerId } from '../../src/store/owner.js';
+import { TaskStore } from '../../src/store/task-store.js';
 import { cpSync } from 'node:fs';
 import { DeployCoordinator } from '../../src/core/deploy-coordinator.js';
 import { silentLogger } from '../../src/log.js';
@@ -65,7 +67,9 @@ export async function createFullTaskBench(servers: readonly TestSshd[], key: Tes
   // Steady state, as for every deploy but a project's first: the bot already has the mirror and
   // only fetches (the timed download stage = fetch + rev-parse + `git archive | tar -x`).
   await git.ensureMirror(repo.url);
+  const store = new TaskStore(db.orm, newOwnerId('bot'), { leaseMs: 30_000 });
   const runner = new TaskRunner({
+    store,
     orm: db.orm,
     dataDir,
     git,
@@ -76,7 +80,7 @@ export async function createFullTaskBench(servers: readonly TestSshd[], key: Tes
     ssh: { connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000 },
     hookTimeoutMs: 60_000,
   });
-  const coordinator = new DeployCoordinator({ orm: db.orm, runner, events, log: silentLogger, secrets: db.secrets, defaultKeyPath: key.privateKeyPath });
+  const coordinator = new DeployCoordinator({ orm: db.orm, runner, events, log: silentLogger, redactor, secrets: db.secrets, defaultKeyPath: key.privateKeyPath });
   onCleanup('stopping the coordinator', () => coordinator.stop());
 
   return {

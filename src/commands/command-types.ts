@@ -82,7 +82,7 @@ export type Command =
   | C<'status', { taskId: number }>
   | C<'cancel', { taskId: number }>
   | C<'retry', { taskId: number }>
-  | C<'rollback', { project: string; release?: string }>
+  | C<'rollback', { project: string; release?: string; /** The deploy whose Roll back button was clicked. */ undoes?: number }>
   | C<'refs', { project: string }>
   | C<'lock', { project: string; reason?: string }>
   | C<'unlock', { project: string }>

@@ -145,12 +145,16 @@ export class ProjectService {
     }
     const why = reason?.trim() || null;
     if (why && why.length > 500) throw new UserError('Keep the lock reason under 500 characters.');
-    project.lockedBy = actor.id;
-    project.lockReason = why;
-    project.lockedAt = new Date();
-    audit(this.em, actor, 'project.lock', `project:${project.name}`, { reason: why });
-    await this.em.flush();
-    return projectView(project);
+    const now = new Date();
+    // One winner: two people locking at once both see "unlocked"; only one update applies.
+    const won = await this.em.transactional(async (tem) => {
+      const n = await tem.nativeUpdate(Project, { id: project.id, lockedBy: null }, { lockedBy: actor.id, lockReason: why, lockedAt: now });
+      if (n === 1) audit(tem, actor, 'project.lock', `project:${project.name}`, { reason: why });
+      return n === 1;
+    });
+    const fresh = await this.em.findOneOrFail(Project, { id: project.id }, { refresh: true, populate: ['servers'] });
+    if (!won) throw new UserError(`Project ${project.name} is already locked by ${mention(fresh.lockedBy ?? 'someone')}${fresh.lockReason ? `: ${fresh.lockReason}` : ''}.`);
+    return projectView(fresh);
   }
 
   async unlock(actor: Actor, name: string): Promise<ProjectView> {
@@ -159,12 +163,15 @@ export class ProjectService {
     if (!actor.isAdmin && actor.id !== project.lockedBy && !project.approvers.includes(actor.id)) {
       throw new UserError(`Only ${mention(project.lockedBy)} (who locked it), the approvers of ${project.name} or an admin can unlock it.`);
     }
-    audit(this.em, actor, 'project.unlock', `project:${project.name}`, { lockedBy: project.lockedBy, reason: project.lockReason ?? null });
-    project.lockedBy = null;
-    project.lockReason = null;
-    project.lockedAt = null;
-    await this.em.flush();
-    return projectView(project);
+    const lockedBy = project.lockedBy;
+    const won = await this.em.transactional(async (tem) => {
+      const n = await tem.nativeUpdate(Project, { id: project.id, lockedBy }, { lockedBy: null, lockReason: null, lockedAt: null });
+      if (n === 1) audit(tem, actor, 'project.unlock', `project:${project.name}`, { lockedBy, reason: project.lockReason ?? null });
+      return n === 1;
+    });
+    const fresh = await this.em.findOneOrFail(Project, { id: project.id }, { refresh: true, populate: ['servers'] });
+    if (!won) throw new UserError(fresh.lockedBy ? `Project ${project.name} was locked again by ${mention(fresh.lockedBy)} meanwhile.` : `Project ${project.name} was unlocked meanwhile.`);
+    return projectView(fresh);
   }
 
   /** What is live on each server of the project, from the recorded releases. */

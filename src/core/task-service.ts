@@ -6,7 +6,10 @@ import type { Actor } from './actor.js';
 import { audit } from './audit.js';
 import { mention } from './mention.js';
 import { hooksSchema } from './project-schemas.js';
-import { describeStatus, transitionTask, WAITING_STATUSES } from './task-status.js';
+import { describeStatus, OPEN_STATUSES, transitionTask, WAITING_STATUSES } from './task-status.js';
+import { pinRollback } from './rollback-target.js';
+import { isUniqueViolation } from '../store/store-errors.js';
+import { transitionWhere } from '../store/task-store.js';
 import { gitRefSchema, slugSchema } from './validation.js';
 import { projectHooks, taskView, type HookScripts, type TaskView } from './views.js';
 import { parseInput } from './zod-errors.js';
@@ -70,9 +73,13 @@ export class TaskService {
     return taskView(task);
   }
 
-  /** A rollback task: no approval needed beyond who may ask (admins and the project's approvers). */
-  async requestRollback(actor: Actor, projectName: string, targetRelease: string | undefined, now: Date = new Date()): Promise<TaskView> {
-    const project = await this.em.findOne(Project, { name: projectName.trim().toLowerCase() });
+  /**
+   * A rollback task: no approval needed beyond who may ask (admins and the project's approvers).
+   * Its target is pinned now (store history), with what was live then, and shown in the reply; at
+   * most one rollback per project is open at a time (the database refuses a second).
+   */
+  async requestRollback(actor: Actor, projectName: string, targetRelease: string | undefined, now: Date = new Date(), options: { undoes?: number } = {}): Promise<TaskView> {
+    const project = await this.em.findOne(Project, { name: projectName.trim().toLowerCase() }, { populate: ['servers'] });
     if (!project) throw new UserError(`No project named ${projectName}. See \`project list\`.`);
     if (!actor.isAdmin && !project.approvers.includes(actor.id)) {
       throw new UserError(`Only admins and the approvers of ${project.name} can roll it back.`);
@@ -81,11 +88,16 @@ export class TaskService {
       throw new UserError(`"${targetRelease}" is not a release id: see \`/deploy tasks ${project.name}\` or the release list in \`project show ${project.name}\`.`);
     }
     assertUnlocked(project);
+    await this.refuseOpen(project, { kind: 'rollback' });
+    const undoes = options.undoes ? await this.require(options.undoes) : undefined;
+    const pinned = await pinRollback(this.em, project, { target: targetRelease, undoes });
     const task = this.em.create(DeployTask, {
       project,
       kind: 'rollback',
       ref: targetRelease ?? 'previous',
-      targetRelease: targetRelease ?? null,
+      targetRelease: pinned.target,
+      fromRelease: pinned.from,
+      rollbackOf: undoes?.id ?? null,
       status: 'pending',
       // after_deploy usually restarts the app: a rollback needs it as much as a deploy does.
       hookBeforeDownload: project.hookBeforeDownload,
@@ -98,18 +110,17 @@ export class TaskService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.em.flush();
+    await this.flushNew(task, project, 'rollback');
     transitionTask(task, 'approved', now);
-    audit(this.em, actor, 'task.rollback', `task:${task.id}`, { project: project.name, targetRelease: targetRelease ?? null });
+    audit(this.em, actor, 'task.rollback', `task:${task.id}`, { project: project.name, targetRelease: pinned.target, fromRelease: pinned.from, undoes: undoes?.id ?? null });
     await this.em.flush();
     return taskView(task);
   }
 
+  /** One winner: among simultaneous clicks, exactly one approval is recorded; the others are told who won. */
   async approve(actor: Actor, taskId: number, options: { confirmSelf?: boolean } = {}, now: Date = new Date()): Promise<TaskView> {
     const task = await this.require(taskId);
-    if (task.status !== 'awaiting_approval') {
-      throw new UserError(`Deploy #${task.id} is ${describeStatus(task.status)}${task.approvedBy ? ` (approved by ${task.approvedBy})` : ''}: there is nothing to approve.`);
-    }
+    if (task.status !== 'awaiting_approval') throw decidedAlready(task, 'approve');
     const approvers = task.project.approvers;
     if (!approvers.includes(actor.id)) {
       throw new UserError(`Only the approvers of ${task.project.name} (${approvers.map(mention).join(', ')}) can approve deploy #${task.id}.`);
@@ -120,86 +131,94 @@ export class TaskService {
       }
       if (!options.confirmSelf) throw new SelfApprovalNeedsConfirmation(task.id);
     }
-    task.approvedBy = actor.id;
-    task.approvedAt = now;
     // A scheduled deploy keeps its time: approval never makes it run early.
-    transitionTask(task, task.scheduledAt && task.scheduledAt.getTime() > now.getTime() ? 'scheduled' : 'approved', now);
-    audit(this.em, actor, 'task.approve', `task:${task.id}`, { selfApproved: actor.id === task.requestedBy });
-    await this.em.flush();
-    return taskView(task);
+    const to = task.scheduledAt && task.scheduledAt.getTime() > now.getTime() ? 'scheduled' : 'approved';
+    const won = await this.decide(task.id, ['awaiting_approval'], to, { approvedBy: actor.id, approvedAt: now }, now, (em) =>
+      audit(em, actor, 'task.approve', `task:${task.id}`, { selfApproved: actor.id === task.requestedBy }),
+    );
+    const fresh = await this.reload(task.id);
+    if (!won) throw decidedAlready(fresh, 'approve');
+    return taskView(fresh);
   }
 
   async reject(actor: Actor, taskId: number, reason: string, now: Date = new Date()): Promise<TaskView> {
     const task = await this.require(taskId);
-    if (task.status !== 'awaiting_approval') {
-      throw new UserError(`Deploy #${task.id} is ${describeStatus(task.status)}: there is nothing to reject.`);
-    }
+    if (task.status !== 'awaiting_approval') throw decidedAlready(task, 'reject');
     if (!task.project.approvers.includes(actor.id)) {
       throw new UserError(`Only the approvers of ${task.project.name} (${task.project.approvers.map(mention).join(', ')}) can reject deploy #${task.id}.`);
     }
     const why = reason.trim();
     if (!why) throw new UserError('Say why you reject this deploy: the requester will read it.', { reason: 'a reason is required' });
     if (why.length > 1000) throw new UserError('Keep the reason under 1000 characters.', { reason: 'too long' });
-    task.rejectedBy = actor.id;
-    task.rejectedAt = now;
-    task.rejectReason = why;
-    transitionTask(task, 'rejected', now);
-    audit(this.em, actor, 'task.reject', `task:${task.id}`, { reason: why });
-    await this.em.flush();
-    return taskView(task);
+    const won = await this.decide(task.id, ['awaiting_approval'], 'rejected', { rejectedBy: actor.id, rejectedAt: now, rejectReason: why }, now, (em) =>
+      audit(em, actor, 'task.reject', `task:${task.id}`, { reason: why }),
+    );
+    const fresh = await this.reload(task.id);
+    if (!won) throw decidedAlready(fresh, 'reject');
+    return taskView(fresh);
   }
 
   /**
-   * Cancels a task that has not started, or records the request to stop a running one (the
-   * runner stops at its next safe point and sets the final status). Returns whether it was running.
+   * Cancels a task that has not started, or records the request to stop a running one, wherever it
+   * runs: its owner hears it through the database and stops at its next safe point, then sets the
+   * final status. One conditional update either way, so a cancel racing the claim lands on one
+   * side: cancelled before it started, or a running task asked to stop. Returns whether it was running.
    */
   async cancel(actor: Actor, taskId: number, now: Date = new Date()): Promise<{ task: TaskView; wasRunning: boolean }> {
     const task = await this.require(taskId);
     const allowed = actor.isAdmin || actor.id === task.requestedBy || task.project.approvers.includes(actor.id);
     if (!allowed) throw new UserError(`Only the requester, the approvers of ${task.project.name} or an admin can cancel deploy #${task.id}.`);
-    if (task.status === 'running') {
-      task.cancelledBy = actor.id;
-      audit(this.em, actor, 'task.cancel_requested', `task:${task.id}`);
-      await this.em.flush();
-      return { task: taskView(task), wasRunning: true };
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const current = await this.reload(task.id);
+      if (WAITING_STATUSES.includes(current.status)) {
+        const won = await this.decide(task.id, [current.status], 'cancelled', { cancelledBy: actor.id }, now, (em) => audit(em, actor, 'task.cancel', `task:${task.id}`));
+        if (won) return { task: taskView(await this.reload(task.id)), wasRunning: false };
+        continue; // it moved on (claimed, approved…): look again
+      }
+      if (current.status === 'running') {
+        if (current.cancelledBy) return { task: taskView(current), wasRunning: true };
+        const asked = await this.em.fork().transactional(async (em) => {
+          const n = await em.nativeUpdate(DeployTask, { id: task.id, status: 'running', cancelledBy: null }, { cancelledBy: actor.id });
+          if (n === 1) audit(em, actor, 'task.cancel_requested', `task:${task.id}`);
+          return n === 1;
+        });
+        if (asked) return { task: taskView(await this.reload(task.id)), wasRunning: true };
+        continue;
+      }
+      throw new UserError(`Deploy #${task.id} is ${describeStatus(current.status)}: there is nothing to cancel.`);
     }
-    if (!WAITING_STATUSES.includes(task.status)) {
-      throw new UserError(`Deploy #${task.id} is ${describeStatus(task.status)}: there is nothing to cancel.`);
-    }
-    task.cancelledBy = actor.id;
-    transitionTask(task, 'cancelled', now);
-    audit(this.em, actor, 'task.cancel', `task:${task.id}`);
-    await this.em.flush();
-    return { task: taskView(task), wasRunning: false };
+    throw new UserError(`Deploy #${task.id} changed while cancelling it; look at \`status ${task.id}\` and try again.`);
   }
 
   /**
    * A new task that deploys the same commit to the servers that failed in `taskId` only. It goes
-   * through the same approval rules as any deploy of that project.
+   * through the same approval rules as any deploy of that project; one open retry per project.
    */
   async requestRetry(actor: Actor, taskId: number, now: Date = new Date()): Promise<TaskView> {
     const original = await this.require(taskId);
     if (original.kind !== 'deploy') throw new UserError(`Deploy #${taskId} is a rollback: roll back again instead of retrying it.`);
-    if (!['failed', 'interrupted'].includes(original.status)) {
-      throw new UserError(`Deploy #${taskId} is ${describeStatus(original.status)}: only a failed or interrupted deploy can be retried.`);
+    if (!['failed', 'interrupted', 'cancelled'].includes(original.status)) {
+      throw new UserError(`Deploy #${taskId} is ${describeStatus(original.status)}: only a failed, interrupted or cancelled deploy can be retried.`);
     }
-    if (!original.commit) throw new UserError(`Deploy #${taskId} failed before its commit was known: request a new deploy of ${original.ref} instead.`);
+    if (!original.commit) throw new UserError(`Deploy #${taskId} ${original.status === 'cancelled' ? 'was cancelled' : 'failed'} before its commit was known: request a new deploy of ${original.ref} instead.`);
     // The servers that failed in this task, or that do not serve its release now: after a
     // rollback-on-failure that is every server (none kept it); with on_failure=continue, the ones
     // that failed (even one that switched before its after_deploy failed).
     const rows = await this.em.find(TaskHost, { task: original }, { populate: ['server'] });
     const live = await this.em.find(Release, { project: original.project, isCurrent: true, releaseId: original.releaseId ?? '' });
     const failed = rows
-      .filter((h) => h.server && (h.status === 'failed' || !live.some((r) => r.server.id === h.server!.id)))
+      .filter((h) => h.server && (h.status === 'failed' || h.status === 'skipped' || !live.some((r) => r.server.id === h.server!.id)))
       .map((h) => h.serverName);
     if (failed.length === 0) throw new UserError(`Every server of deploy #${taskId} serves its release and none failed: there is nothing to retry.`);
     assertUnlocked(original.project);
     const project = original.project;
+    await this.refuseOpen(project, { retry: true });
     const task = this.em.create(DeployTask, {
       project,
       kind: 'deploy',
       // The exact commit, so a retry ships what the others got even if the tag has moved.
       ref: original.commit,
+      commit: original.commit,
       status: 'pending',
       hookBeforeDownload: original.hookBeforeDownload,
       hookAfterDownload: original.hookAfterDownload,
@@ -212,11 +231,45 @@ export class TaskService {
       createdAt: now,
       updatedAt: now,
     });
-    await this.em.flush();
+    await this.flushNew(task, project, 'retry');
     transitionTask(task, project.environment === 'prod' ? 'awaiting_approval' : 'approved', now);
     audit(this.em, actor, 'task.retry', `task:${task.id}`, { retryOf: original.id, servers: failed });
     await this.em.flush();
     return taskView(task);
+  }
+
+  /** One conditional status change and its audit row, in one transaction; true if this call won. */
+  private decide(taskId: number, from: readonly TaskStatus[], to: TaskStatus, changes: Parameters<typeof transitionWhere>[4], now: Date, record: (em: EntityManager) => void): Promise<boolean> {
+    return this.em.fork().transactional(async (em) => {
+      const won = await transitionWhere(em, taskId, from, to, changes, {}, now);
+      if (won) record(em);
+      return won;
+    });
+  }
+
+  private reload(taskId: number): Promise<DeployTask> {
+    return this.em.findOneOrFail(DeployTask, { id: taskId }, { populate: ['project'], refresh: true });
+  }
+
+  /** A friendly refusal before the database's own (the unique index), which the race can still hit. */
+  private async refuseOpen(project: Project, what: { kind?: 'rollback'; retry?: boolean }): Promise<void> {
+    const where: Record<string, unknown> = { project, status: { $in: [...OPEN_STATUSES] } };
+    if (what.kind) where.kind = what.kind;
+    if (what.retry) where.retryOf = { $ne: null };
+    const open = await this.em.findOne(DeployTask, where, { fields: ['id', 'status', 'targetRelease', 'retryOf'] });
+    if (open) throw openRefusal(project, open, what.kind ? 'rollback' : 'retry');
+  }
+
+  /** Inserts a new task; the unique indexes turn a concurrent twin into a clear refusal. */
+  private async flushNew(task: DeployTask, project: Project, what: 'rollback' | 'retry'): Promise<void> {
+    try {
+      await this.em.flush();
+    } catch (err) {
+      if (!isUniqueViolation(err)) throw err;
+      this.em.clear();
+      const open = await this.em.findOne(DeployTask, { project: project.id, status: { $in: [...OPEN_STATUSES] }, ...(what === 'rollback' ? { kind: 'rollback' } : { retryOf: { $ne: null } }) });
+      throw open ? openRefusal(project, open, what) : new UserError(`Another ${what} of ${project.name} was requested at the same moment: look at \`tasks ${project.name}\`.`);
+    }
   }
 
   /** One task with where each of its servers stands. */
@@ -256,6 +309,22 @@ export class TaskService {
     if (!task) throw new UserError(`There is no deploy #${taskId}. See \`/deploy tasks\`.`);
     return task;
   }
+}
+
+/** Why a decision cannot be taken any more, naming who took the one that won. */
+function decidedAlready(task: DeployTask, verb: 'approve' | 'reject'): UserError {
+  const what = `${task.kind === 'rollback' ? 'Rollback' : 'Deploy'} #${task.id}`;
+  if (task.approvedBy && ['approved', 'scheduled', 'running', 'success', 'failed', 'interrupted'].includes(task.status)) {
+    return new UserError(`${what} was already approved by ${mention(task.approvedBy)}${task.status === 'approved' || task.status === 'scheduled' ? '' : ` (it is ${describeStatus(task.status)})`}: there is nothing to ${verb}.`);
+  }
+  if (task.status === 'rejected') return new UserError(`${what} was already rejected by ${mention(task.rejectedBy ?? 'someone')}${task.rejectReason ? `: ${task.rejectReason}` : ''}.`);
+  if (task.status === 'cancelled') return new UserError(`${what} was cancelled${task.cancelledBy ? ` by ${mention(task.cancelledBy)}` : ''}: there is nothing to ${verb}.`);
+  return new UserError(`${what} is ${describeStatus(task.status)}: there is nothing to ${verb}.`);
+}
+
+function openRefusal(project: Project, open: Pick<DeployTask, 'id' | 'status' | 'targetRelease' | 'retryOf'>, what: 'rollback' | 'retry'): UserError {
+  const detail = what === 'rollback' ? (open.targetRelease ? ` (to \`${open.targetRelease}\`)` : '') : open.retryOf ? ` (retrying #${open.retryOf})` : '';
+  return new UserError(`${what === 'rollback' ? 'Rollback' : 'Retry'} #${open.id} of ${project.name}${detail} is already ${describeStatus(open.status)}: one ${what} at a time. Wait for it, or \`cancel ${open.id}\`.`);
 }
 
 function assertUnlocked(project: Project): void {

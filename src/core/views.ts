@@ -38,12 +38,8 @@ export interface ProjectView {
   createdAt: Date;
 }
 
-export interface HookScripts {
-  before_download: string;
-  after_download: string;
-  before_deploy: string;
-  after_deploy: string;
-}
+export type { HookScripts } from '../store/hook-scripts.js';
+import type { HookScripts } from '../store/hook-scripts.js';
 
 export interface TaskView {
   id: number;
@@ -63,6 +59,11 @@ export interface TaskView {
   startedAt: Date | null;
   finishedAt: Date | null;
   releaseId: string | null;
+  /** A rollback's pinned target, and what was live when it was requested. */
+  targetRelease?: string | null;
+  fromRelease?: string | null;
+  /** The process running the task (while it runs), e.g. `cli@web-1:4242#…`. */
+  owner?: string | null;
   error: string | null;
   hooks: HookScripts;
   slack: { channel: string; ts: string } | null;
@@ -135,6 +136,9 @@ export function taskView(t: DeployTask): TaskView {
     startedAt: t.startedAt ?? null,
     finishedAt: t.finishedAt ?? null,
     releaseId: t.releaseId ?? null,
+    targetRelease: t.targetRelease ?? null,
+    fromRelease: t.fromRelease ?? null,
+    owner: t.status === 'running' ? (t.ownerId ?? null) : null,
     error: t.error ?? null,
     hooks: projectHooks(t),
     slack: t.slackChannel && t.slackMessageTs ? { channel: t.slackChannel, ts: t.slackMessageTs } : null,

@@ -1,4 +1,4 @@
-import type { HookScripts } from '../core/views.js';
+import type { HookScripts } from '../store/hook-scripts.js';
 import type { SshTarget } from './ssh/ssh.js';
 
 /**
@@ -29,6 +29,8 @@ export interface DeployPlan {
   commit: string | null;
   /** Rollback to this release id; null means "the one before current". */
   targetRelease: string | null;
+  /** For a rollback: what every server served when it was requested (the target is relative to it). */
+  fromRelease: string | null;
   requestedBy: string;
   hooks: HookScripts;
   hosts: PlannedHost[];

@@ -50,7 +50,8 @@ export class Scheduler {
     const reaped: number[] = [];
     for (const task of stuck) {
       const reason = `no progress for ${this.deps.stallMinutes} minute${this.deps.stallMinutes > 1 ? 's' : ''} (a hook hanging silently?)`;
-      if (this.deps.coordinator.reap(task.id, reason)) {
+      // Through the database: the owner stops it wherever it runs (and a dead owner's lease expires).
+      if (await this.deps.coordinator.reap(task.id, reason, limit)) {
         this.deps.log.warn('reaping a stalled task', { taskId: task.id, lastProgressAt: task.lastProgressAt?.toISOString() });
         reaped.push(task.id);
       }

@@ -1,3 +1,5 @@
+import { newOwnerId } from '../../src/store/owner.js';
+import { TaskStore } from '../../src/store/task-store.js';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Actor } from '../../src/core/actor.js';
@@ -91,7 +93,9 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
   const events = new PipelineEvents();
   const recorded: PipelineEvent[] = [];
   events.on((e) => recorded.push(e));
+  const store = new TaskStore(db.orm, newOwnerId('bot'), { leaseMs: 30_000 });
   const runner = new TaskRunner({
+    store,
     orm: db.orm,
     dataDir,
     git: new GitMirrors(dataDir, { redactor }),
@@ -102,7 +106,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
     ssh: { connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000 },
     hookTimeoutMs: 60_000,
   });
-  const coordinator = new DeployCoordinator({ orm: db.orm, runner, events, log, secrets: db.secrets, defaultKeyPath: key.privateKeyPath });
+  const coordinator = new DeployCoordinator({ orm: db.orm, runner, events, log, redactor, secrets: db.secrets, defaultKeyPath: key.privateKeyPath });
 
   const startTask = async (create: () => Promise<TaskView>): Promise<TaskView> => {
     const task = await create();

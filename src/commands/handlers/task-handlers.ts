@@ -91,9 +91,10 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
       return taskOutcome('retry', task, reply(`Deploy #${task.id} retries #${command.taskId} on the servers that failed${task.status === 'awaiting_approval' ? ' once it is approved' : ''}.`));
     }
     case 'rollback': {
-      const task = await services.tasks.requestRollback(actor, command.project, command.release, now);
+      const task = await services.tasks.requestRollback(actor, command.project, command.release, now, command.undoes ? { undoes: command.undoes } : {});
       await deps.coordinator.dispatch();
-      return taskOutcome('rollback', task, reply(`Rollback #${task.id} of ${task.project} to ${command.release ?? 'the previous release'} is starting.`));
+      const target = `\`${task.targetRelease ?? command.release ?? 'the previous release'}\`${task.fromRelease ? ` (from \`${task.fromRelease}\`)` : ''}`;
+      return taskOutcome('rollback', task, reply(`Rollback #${task.id} of ${task.project} to ${target} is starting.`));
     }
     case 'refs': {
       const project = await services.projects.require(command.project);

@@ -19,6 +19,11 @@ export type TaskStatus = (typeof TASK_STATUSES)[number];
 /** `deploy` ships a commit; `rollback` switches servers back to a release they already have. */
 export type TaskKind = 'deploy' | 'rollback';
 
+const OPEN = "('pending', 'awaiting_approval', 'approved', 'scheduled', 'running')";
+export const ONE_RUNNING_PER_PROJECT = "create unique index deploy_tasks_one_running_per_project on deploy_tasks (project_id) where status = 'running'";
+export const ONE_OPEN_ROLLBACK_PER_PROJECT = `create unique index deploy_tasks_one_open_rollback_per_project on deploy_tasks (project_id) where kind = 'rollback' and status in ${OPEN}`;
+export const ONE_OPEN_RETRY_PER_PROJECT = `create unique index deploy_tasks_one_open_retry_per_project on deploy_tasks (project_id) where retry_of is not null and status in ${OPEN}`;
+
 /** One requested release of a project. Its status changes only through core/task-status.ts. */
 export class DeployTask {
   /** Properties with defaults: optional when creating. */
@@ -55,6 +60,19 @@ export class DeployTask {
   /** Server names this task is limited to (retry of failed servers); null means all. */
   onlyServers?: string[] | null;
   error?: string | null;
+  /**
+   * The process that runs this task (`<kind>@<host>:<pid>#<random>`), while it runs and after: the
+   * fencing token of every write the runner makes. Set by the claim, changed only by a takeover.
+   */
+  ownerId?: string | null;
+  /** The owner renews this every few seconds; past it, any process may recover the task. */
+  leaseExpiresAt?: Date | null;
+  /** Asked of the owner through the database (the reaper: "no progress for 30 minutes"). */
+  stopReason?: string | null;
+  /** A rollback that undoes this deploy task (the Roll back button on its message). */
+  rollbackOf?: number | null;
+  /** For a rollback: what was live on every server when it was requested (pinned with the target). */
+  fromRelease?: string | null;
   hosts = new Collection<TaskHost>(this);
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
@@ -63,6 +81,13 @@ export class DeployTask {
 export const DeployTaskSchema = new EntitySchema<DeployTask>({
   class: DeployTask,
   tableName: 'deploy_tasks',
+  // Enforced by the database itself, whatever interleaving of processes: one running task per
+  // project, one open rollback and one open retry per project (see the migration for the SQL).
+  indexes: [
+    { name: 'deploy_tasks_one_running_per_project', expression: ONE_RUNNING_PER_PROJECT },
+    { name: 'deploy_tasks_one_open_rollback_per_project', expression: ONE_OPEN_ROLLBACK_PER_PROJECT },
+    { name: 'deploy_tasks_one_open_retry_per_project', expression: ONE_OPEN_RETRY_PER_PROJECT },
+  ],
   properties: {
     id: { type: 'integer', primary: true, autoincrement: true },
     project: { kind: 'm:1', entity: 'Project', deleteRule: 'cascade' },
@@ -92,6 +117,11 @@ export const DeployTaskSchema = new EntitySchema<DeployTask>({
     retryOf: { type: 'integer', nullable: true },
     onlyServers: { type: 'json', nullable: true },
     error: { type: 'text', nullable: true },
+    ownerId: { type: 'string', length: 200, nullable: true },
+    leaseExpiresAt: { type: 'datetime', nullable: true, index: true },
+    stopReason: { type: 'text', nullable: true },
+    rollbackOf: { type: 'integer', nullable: true },
+    fromRelease: { type: 'string', length: 64, nullable: true },
     hosts: { kind: '1:m', entity: 'TaskHost', mappedBy: 'task' },
     createdAt: { type: 'datetime', onCreate: () => new Date() },
     updatedAt: { type: 'datetime', onCreate: () => new Date(), onUpdate: () => new Date() },

@@ -6,6 +6,7 @@ import { newReleaseId } from '../release/release-id.js';
 import { discardUpload, partialDir, planCleanup, prepareHost, releaseDir, removeReleases, switchCurrent } from '../release/release-layout.js';
 import { connectOrFail, errorText, StageFailure, type HostRun, type RunContext } from './run-context.js';
 import { summariseHostFailures, switchBack } from './switch-back.js';
+import { LeaseLost } from '../../store/store-errors.js';
 
 /**
  * The deploy flow:
@@ -52,6 +53,9 @@ export async function runDeployFlow(ctx: RunContext): Promise<void> {
     await barrier(ctx, facts.releaseId);
 
     await ctx.eachHost(ctx.hosts, (host) => switchAndFinish(ctx, host, facts));
+    // Another process took the task over: it reads every server and records the truth; this one
+    // must not switch anything more, not even back.
+    if (ctx.fenced) throw new LeaseLost(plan.taskId);
     const failed = ctx.failedHosts();
     if (failed.length) {
       if (plan.project.onFailure === 'rollback') await switchBack(ctx, ctx.hosts.filter((h) => h.switched), facts);
@@ -123,10 +127,14 @@ async function remoteHookStage(ctx: RunContext, host: HostRun, stage: 'before_de
   );
 }
 
-/** Nothing goes live unless every server is ready; otherwise the uploads are removed again. */
+/**
+ * Nothing goes live unless every server is ready, this process still owns the task, and the store
+ * took what happened so far; otherwise the uploads are removed again.
+ */
 async function barrier(ctx: RunContext, releaseId: string): Promise<void> {
   const failed = ctx.failedHosts();
-  if (failed.length === 0 && !ctx.signal.aborted) return;
+  const storeTrouble = ctx.recorder.storeTrouble;
+  if (failed.length === 0 && !ctx.signal.aborted && !storeTrouble && !ctx.fenced) return;
   for (const host of ctx.hosts) {
     ctx.skipHostStage(host, 'switch');
     ctx.skipHostStage(host, 'after_deploy');
@@ -140,6 +148,9 @@ async function barrier(ctx: RunContext, releaseId: string): Promise<void> {
     }
   }
   ctx.checkpoint();
+  if (failed.length === 0) {
+    throw new StageFailure(`the database could not be written (${storeTrouble}); no server was switched, every server stays on its current release`, null, 'before_deploy');
+  }
   const first = failed[0]!;
   const others = ctx.hosts.length - failed.length;
   throw new StageFailure(
@@ -153,11 +164,17 @@ async function barrier(ctx: RunContext, releaseId: string): Promise<void> {
 async function switchAndFinish(ctx: RunContext, host: HostRun, facts: HookFacts): Promise<void> {
   const path = ctx.plan.project.deployPath;
   const conn = host.conn!;
+  // Fenced out: the process that took the task over decides; switch nothing more.
+  if (ctx.fenced) {
+    ctx.skipHostStage(host, 'switch');
+    return ctx.skipHostStage(host, 'after_deploy');
+  }
   // No signal: once switching has begun it completes, so a cancel never leaves a fleet half-switched.
   const switched = await ctx.hostStage(host, 'switch', async () => {
     await switchCurrent(conn, path, facts.releaseId);
     host.switched = true;
-    await ctx.recorder.markCurrent(host.planned.serverId, facts.releaseId);
+    host.everSwitched = true;
+    await ctx.recorder.markCurrent(host.planned.serverId, facts.releaseId, 'deploy');
   });
   if (!switched) return ctx.skipHostStage(host, 'after_deploy');
   // No signal here either: after the switch, the hook that restarts the app must run to its end.

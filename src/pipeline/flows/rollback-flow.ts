@@ -2,6 +2,7 @@ import { hasScript, hookEnv, runRemoteHook, type HookFacts } from '../hooks/hook
 import { prepareHost, releaseDir, switchCurrent } from '../release/release-layout.js';
 import { connectOrFail, StageFailure, type HostRun, type RunContext } from './run-context.js';
 import { summariseHostFailures, switchBack } from './switch-back.js';
+import { LeaseLost } from '../../store/store-errors.js';
 
 /**
  * Rollback: switch servers back to the release before the live one (or a named release) without
@@ -21,7 +22,10 @@ export async function runRollbackFlow(ctx: RunContext): Promise<void> {
       host.previous = state.current;
       await ctx.recorder.setPreviousRelease(host.name, state.current);
       const target = plan.targetRelease ?? releaseBefore(state.releases, state.current);
-      if (!target) problems.push(`${host.name} has no release before ${state.current ?? 'the current one'}`);
+      // The target was pinned against what was live when the rollback was requested: if that has
+      // changed since (another deploy, another rollback), this rollback no longer means the same.
+      if (plan.fromRelease && state.current !== plan.fromRelease) problems.push(`${host.name} now serves ${state.current ?? 'nothing'}, not ${plan.fromRelease} as when the rollback was requested`);
+      else if (!target) problems.push(`${host.name} has no release before ${state.current ?? 'the current one'}`);
       else if (!state.releases.includes(target)) problems.push(`${host.name} does not have release ${target}`);
       else if (target === state.current) problems.push(`${host.name} is already on ${target}`);
       else targets.set(host, target);
@@ -39,10 +43,15 @@ export async function runRollbackFlow(ctx: RunContext): Promise<void> {
     const target = targets.get(host)!;
     ctx.skipHostStage(host, 'upload');
     ctx.skipHostStage(host, 'before_deploy');
+    if (ctx.fenced) {
+      ctx.skipHostStage(host, 'switch');
+      return ctx.skipHostStage(host, 'after_deploy');
+    }
     const switched = await ctx.hostStage(host, 'switch', async () => {
       await switchCurrent(host.conn!, path, target);
       host.switched = true;
-      await ctx.recorder.markCurrent(host.planned.serverId, target);
+      host.everSwitched = true;
+      await ctx.recorder.markCurrent(host.planned.serverId, target, 'rollback');
     });
     const script = plan.hooks.after_deploy;
     if (!switched || !hasScript(script)) return ctx.skipHostStage(host, 'after_deploy');
@@ -58,6 +67,7 @@ export async function runRollbackFlow(ctx: RunContext): Promise<void> {
     );
   });
 
+  if (ctx.fenced) throw new LeaseLost(plan.taskId);
   const failed = ctx.failedHosts();
   if (failed.length) {
     if (plan.project.onFailure === 'rollback') await switchBack(ctx, ctx.hosts.filter((h) => h.switched), facts);

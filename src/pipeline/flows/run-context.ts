@@ -9,6 +9,7 @@ import { HOST_STAGES, type HostStage, type TaskStage } from '../stages.js';
 import { connectSsh, type SshConnection } from '../ssh/ssh.js';
 import type { TaskRecorder } from './task-recorder.js';
 import type { Orm } from '../../db/orm.js';
+import { LeaseLost } from '../../store/store-errors.js';
 
 export interface RunnerDeps {
   orm: Orm;
@@ -48,6 +49,10 @@ export class HostRun {
   previous: string | null = null;
   releases: string[] = [];
   switched = false;
+  /** Switched to the new release at some point in this task (even if switched back since). */
+  everSwitched = false;
+  /** Switching back to the previous release was needed and failed: this server serves the new one. */
+  switchBackFailed = false;
   failed = false;
   error: string | null = null;
 
@@ -76,9 +81,27 @@ export class RunContext {
     this.deps.events.emit({ ...body, taskId: this.plan.taskId, at: new Date() } as PipelineEvent);
   }
 
-  /** Throws at a safe point when the task was cancelled. */
+  /** Throws at a safe point when the task was cancelled, stopped, or its lease was lost. */
   checkpoint(): void {
     if (this.signal.aborted) throw new CancelledAtSafePoint();
+  }
+
+  /** This process no longer owns the task: it must not switch anything more. */
+  get fenced(): boolean {
+    return this.recorder.lost || this.signal.reason instanceof LeaseLost;
+  }
+
+  /** Where the servers stand, in words, for a task's final error: never "none switched" when some did. */
+  whereServersAre(): string {
+    const onNew = this.hosts.filter((h) => h.switched);
+    const back = this.hosts.filter((h) => h.everSwitched && !h.switched);
+    if (onNew.length === 0 && back.length === 0) return 'stopped before any server was switched';
+    const parts: string[] = [];
+    if (onNew.length) parts.push(`${names(onNew)} serve${onNew.length === 1 ? 's' : ''} the new release`);
+    if (back.length) parts.push(`${names(back)} switched back to ${back.length === 1 ? 'its' : 'their'} previous release`);
+    const untouched = this.hosts.length - onNew.length - back.length;
+    if (untouched) parts.push(`${untouched} other server${untouched === 1 ? '' : 's'} never switched`);
+    return parts.join('; ');
   }
 
   /** Forwards a line of hook output to listeners and tells the recorder the task is alive. */
@@ -204,6 +227,11 @@ export async function connectOrFail(ctx: RunContext): Promise<void> {
   for (const host of ctx.hosts) for (const stage of HOST_STAGES) if (!(host.failed && stage === 'upload')) ctx.skipHostStage(host, stage);
   const first = unreachable[0]!;
   throw new StageFailure(`cannot reach ${unreachable.map((h) => h.name).join(', ')} (${first.error}); no server was changed`, first.name, 'start');
+}
+
+function names(hosts: readonly HostRun[]): string {
+  const shown = hosts.slice(0, 5).map((h) => h.name).join(', ');
+  return hosts.length > 5 ? `${shown} and ${hosts.length - 5} more` : shown;
 }
 
 export function errorText(err: unknown): string {

@@ -17,7 +17,7 @@ export async function switchBack(ctx: RunContext, hosts: readonly HostRun[], fac
     try {
       await switchCurrent(host.conn, path, host.previous);
       host.switched = false;
-      await ctx.recorder.markCurrent(host.planned.serverId, host.previous);
+      await ctx.recorder.markCurrent(host.planned.serverId, host.previous, 'revert');
       ctx.emit({ type: 'host.rolled_back', host: host.name, release: host.previous });
       const script = ctx.plan.hooks.after_deploy;
       if (hasScript(script)) {
@@ -25,6 +25,7 @@ export async function switchBack(ctx: RunContext, hosts: readonly HostRun[], fac
         await runRemoteHook(host.conn, { script, dir: releaseDir(path, host.previous), env, timeoutMs: ctx.deps.hookTimeoutMs, redactor: ctx.deps.redactor });
       }
     } catch (err) {
+      if (host.switched) host.switchBackFailed = true;
       host.error = `${host.error ?? ''} (switching back failed: ${errorText(err)})`;
       ctx.deps.log.error('switching back failed', { taskId: ctx.plan.taskId, host: host.name, error: errorText(err) });
     }
@@ -34,6 +35,12 @@ export async function switchBack(ctx: RunContext, hosts: readonly HostRun[], fac
 export function summariseHostFailures(ctx: RunContext, failed: readonly HostRun[], policy: 'rollback' | 'continue'): string {
   const first = failed[0]!;
   const more = failed.length > 1 ? ` (and ${failed.length - 1} more)` : '';
-  const rest = policy === 'rollback' ? 'the servers that had switched were switched back to their previous release' : 'the other servers keep the new release (policy: continue)';
+  const stuck = ctx.hosts.filter((h) => h.switchBackFailed);
+  const rest =
+    policy === 'rollback'
+      ? stuck.length
+        ? `switching back failed on ${stuck.map((h) => h.name).join(', ')}, which still serve${stuck.length === 1 ? 's' : ''} the new release; the others were switched back`
+        : 'the servers that had switched were switched back to their previous release'
+      : 'the other servers keep the new release (policy: continue)';
   return `${first.error} on ${first.name}${more}; ${rest}`;
 }

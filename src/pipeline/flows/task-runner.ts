@@ -1,7 +1,11 @@
 import { setMaxListeners } from 'node:events';
+import type { Orm } from '../../db/orm.js';
+import { RunRecords } from '../../store/run-records.js';
+import { LeaseLost } from '../../store/store-errors.js';
+import type { TaskStore } from '../../store/task-store.js';
 import type { DeployPlan } from '../deploy-plan.js';
-import { runDeployFlow } from './deploy-flow.js';
 import type { PipelineEvent } from '../events.js';
+import { runDeployFlow } from './deploy-flow.js';
 import { runRollbackFlow } from './rollback-flow.js';
 import { CancelledAtSafePoint, errorText, RunContext, StageFailure, type RunnerDeps } from './run-context.js';
 import { TaskRecorder } from './task-recorder.js';
@@ -11,14 +15,27 @@ export type TaskOutcome = Extract<PipelineEvent, { type: 'task.finished' }>;
 /** Why the reaper stopped a task: it made no progress for too long. */
 export class StalledTask extends Error {}
 
+/** Builds the fenced writes of one task; tests wrap it to fail chosen writes. */
+export type RunRecordsFactory = (orm: Orm, taskId: number, owner: string, leaseMs: number) => RunRecords;
+
+interface Running {
+  controller: AbortController;
+  cancelSeen: boolean;
+}
+
 /**
- * Runs deploy and rollback tasks, and stops them on request. One instance per bot process; it
- * holds each running task's AbortController so `cancel` can reach it.
+ * Runs deploy and rollback tasks this process has claimed, and keeps their leases alive. Every
+ * second or so it renews the leases in one statement and reads what was asked of its tasks through
+ * the database (cancel, the reaper's stop), so a request reaches the task wherever it was made. A
+ * task found owned by someone else (its lease expired and it was taken over) stops at its next
+ * safe point without switching anything more.
  */
 export class TaskRunner {
-  private readonly running = new Map<number, AbortController>();
+  private readonly running = new Map<number, Running>();
+  private heartbeat: NodeJS.Timeout | null = null;
+  private beating = false;
 
-  constructor(readonly deps: RunnerDeps) {}
+  constructor(readonly deps: RunnerDeps & { store: TaskStore; records?: RunRecordsFactory; heartbeatMs?: number }) {}
 
   isRunning(taskId: number): boolean {
     return this.running.has(taskId);
@@ -29,14 +46,50 @@ export class TaskRunner {
   }
 
   /**
-   * Asks a running task to stop at its next safe point. Returns false if it is not running here.
+   * Asks a task running here to stop at its next safe point. Returns false if it is not running here.
    * A `stalled` stop (the reaper's) ends the task as failed, with `reason` as its error.
    */
   cancel(taskId: number, stop: { stalled?: boolean; reason?: string } = {}): boolean {
-    const controller = this.running.get(taskId);
-    if (!controller) return false;
-    controller.abort(stop.stalled ? new StalledTask(stop.reason ?? 'no progress for too long') : new Error('cancelled by request'));
+    const run = this.running.get(taskId);
+    if (!run) return false;
+    if (!run.controller.signal.aborted) run.controller.abort(stop.stalled ? new StalledTask(stop.reason ?? 'no progress for too long') : new Error('cancelled by request'));
     return true;
+  }
+
+  /** Gives up the leases of tasks still running here (shutdown): another process recovers them at once. */
+  async handOver(): Promise<void> {
+    await this.deps.store.handOver(this.runningTaskIds).catch(() => undefined);
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat) return;
+    const every = this.deps.heartbeatMs ?? Math.max(100, Math.min(1000, this.deps.store.leaseMs / 4));
+    this.heartbeat = setInterval(() => void this.beat(), every);
+    this.heartbeat.unref();
+  }
+
+  private async beat(): Promise<void> {
+    if (this.beating) return;
+    this.beating = true;
+    try {
+      const beats = await this.deps.store.heartbeat(this.runningTaskIds);
+      for (const [taskId, beat] of beats) {
+        const run = this.running.get(taskId);
+        if (!run) continue;
+        if (!beat.held) run.controller.abort(new LeaseLost(taskId));
+        else if (beat.stopReason) this.cancel(taskId, { stalled: true, reason: beat.stopReason });
+        else if (beat.cancelledBy && !run.cancelSeen) {
+          run.cancelSeen = true;
+          this.cancel(taskId);
+        }
+      }
+    } catch (err) {
+      // The store is busy or down: the lease is renewed at the next beat, or it expires and the
+      // task is recovered from the servers. Either way the runner goes on from its own record.
+      this.deps.log.debug('lease heartbeat failed', { error: errorText(err) });
+    } finally {
+      this.beating = false;
+    }
   }
 
   async run(plan: DeployPlan): Promise<TaskOutcome> {
@@ -44,9 +97,16 @@ export class TaskRunner {
     const controller = new AbortController();
     // Every command on every server listens to this one signal: hundreds on a big fleet.
     setMaxListeners(0, controller.signal);
-    this.running.set(plan.taskId, controller);
+    this.running.set(plan.taskId, { controller, cancelSeen: false });
+    this.startHeartbeat();
     const started = Date.now();
-    const recorder = new TaskRecorder(this.deps.orm, plan.taskId);
+    const { store } = this.deps;
+    const records = (this.deps.records ?? ((orm, id, owner, leaseMs) => new RunRecords(orm, id, owner, leaseMs)))(this.deps.orm, plan.taskId, store.owner, store.leaseMs);
+    const recorder = new TaskRecorder(records, {
+      log: this.deps.log,
+      onLeaseLost: () => controller.abort(new LeaseLost(plan.taskId)),
+      finishPatienceMs: Math.min(120_000, Math.max(5_000, store.leaseMs * 2)),
+    });
     const ctx = new RunContext(plan, this.deps, recorder, controller.signal);
     let status: TaskOutcome['status'] = 'success';
     let error: string | undefined;
@@ -62,12 +122,16 @@ export class TaskRunner {
         if (plan.kind === 'deploy') await runDeployFlow(ctx);
         else await runRollbackFlow(ctx);
       } catch (err) {
-        if (controller.signal.reason instanceof StalledTask) {
+        const reason = controller.signal.reason;
+        if (reason instanceof LeaseLost || recorder.lost) {
+          status = 'interrupted';
+          error = `${new LeaseLost(plan.taskId).message}; this process stopped at a safe point: ${ctx.whereServersAre()}`;
+        } else if (reason instanceof StalledTask) {
           status = 'failed';
-          error = `${controller.signal.reason.message}; stopped before any server was switched`;
+          error = `${reason.message}; ${ctx.whereServersAre()}`;
         } else if (err instanceof CancelledAtSafePoint || controller.signal.aborted) {
           status = 'cancelled';
-          error = 'cancelled before any server was switched';
+          error = `cancelled; ${ctx.whereServersAre()}`;
         } else if (err instanceof StageFailure) {
           status = 'failed';
           error = err.message;
@@ -77,12 +141,22 @@ export class TaskRunner {
           log.error('task crashed', { err });
         }
       }
-      releaseId = task.releaseId ?? null;
-      commit = task.commit ?? null;
-      await recorder.finish(status, error ?? null);
+      releaseId = recorder.releaseId ?? task.releaseId;
+      commit = recorder.commit ?? task.commit;
+      if (status !== 'interrupted') {
+        const recorded = await recorder.finish(status, error ?? null);
+        if (!recorded && recorder.lost) {
+          status = 'interrupted';
+          error = `${new LeaseLost(plan.taskId).message}; ${ctx.whereServersAre()}`;
+        }
+      }
     } finally {
       ctx.closeAll();
       this.running.delete(plan.taskId);
+      if (this.running.size === 0 && this.heartbeat) {
+        clearInterval(this.heartbeat);
+        this.heartbeat = null;
+      }
     }
 
     const outcome: TaskOutcome = {

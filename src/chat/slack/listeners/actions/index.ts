@@ -61,20 +61,13 @@ function taskIdOf(action: ButtonAction): number | undefined {
   return Number.isSafeInteger(id) && id > 0 ? id : undefined;
 }
 
-/** The rollback button undoes *this* deploy: refused if another release went live since. */
+/**
+ * The rollback button undoes *this* deploy: the core pins the target and refuses if another
+ * release went live since, or if another click already rolled it back.
+ */
 async function rollbackCommand(deps: SlackDeps, taskId: number): Promise<Command> {
-  return deps.runtime.app.withServices(async (services) => {
-    const task = await services.tasks.show(taskId);
-    const live = await services.projects.liveReleases(task.project);
-    const elsewhere = task.releaseId ? live.filter((l) => l.release !== null && l.release !== task.releaseId) : [];
-    if (elsewhere.length > 0) {
-      throw new UserError(
-        `#${task.id} (release \`${task.releaseId}\`) is no longer what runs on ${elsewhere.map((l) => `${l.server} (\`${l.release}\`)`).join(', ')}. ` +
-          `To switch back, use \`/deploy rollback ${task.project}\` (previous release) or \`/deploy rollback ${task.project} <release>\`.`,
-      );
-    }
-    return { kind: 'rollback', project: task.project, raw: `rollback ${task.project} (button on #${task.id})` };
-  });
+  const task = await deps.runtime.app.withServices((services) => services.tasks.show(taskId));
+  return { kind: 'rollback', project: task.project, undoes: taskId, raw: `rollback ${task.project} (button on #${task.id})` };
 }
 
 async function commandFor(deps: SlackDeps, button: TaskButton, taskId: number): Promise<Command> {
