@@ -107,13 +107,14 @@ describe('TaskService', () => {
 
   it('rolls back only for admins and approvers, and refuses while locked', async () => {
     await expect(db.services().tasks.requestRollback(carol, 'api', undefined)).rejects.toThrow(/Only admins and the approvers/);
-    const rb = await db.services().tasks.requestRollback(alice, 'api', undefined);
-    expect(rb).toMatchObject({ kind: 'rollback', status: 'approved' });
+    // Nothing ever went live: the target cannot be pinned, and nothing is recorded.
+    await expect(db.services().tasks.requestRollback(alice, 'api', undefined)).rejects.toThrow(/No release of api is recorded as live yet/);
     const em = db.em();
     const project = await em.findOneOrFail(Project, { name: 'api' });
     project.lockedBy = 'UADMIN01';
     project.lockReason = 'db migration';
     await em.flush();
     await expect(db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v9' })).rejects.toThrow(/locked by <@UADMIN01>: db migration/);
+    await expect(db.services().tasks.requestRollback(alice, 'api', undefined)).rejects.toThrow(/locked by <@UADMIN01>: db migration/);
   });
 });

@@ -8,7 +8,7 @@ import { createRuntimeFixture, type RuntimeFixture } from '../support/runtime-fi
 describe('a bot killed with SIGKILL mid-deploy', () => {
   let f: RuntimeFixture;
   beforeAll(async () => {
-    f = await createRuntimeFixture({ servers: 2 });
+    f = await createRuntimeFixture({ servers: 2, env: { DEPLOYBOT_LEASE_SECONDS: '2' } });
     await f.runtime.begin();
   });
   afterAll(() => f?.close());
@@ -23,7 +23,7 @@ describe('a bot killed with SIGKILL mid-deploy', () => {
     await f.restart({ begin: false }); // release the database to the child, like a real restart would
 
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/deploy-child.ts', 'app', 'v2'], {
-      env: { ...process.env, DEPLOYBOT_DATA_DIR: f.dataDir, DEPLOYBOT_SSH_KEY: f.key.privateKeyPath, DEPLOYBOT_ADMINS: f.admin.id, DEPLOYBOT_LOG_LEVEL: 'error' },
+      env: { ...process.env, DEPLOYBOT_DATA_DIR: f.dataDir, DEPLOYBOT_SSH_KEY: f.key.privateKeyPath, DEPLOYBOT_ADMINS: f.admin.id, DEPLOYBOT_LOG_LEVEL: 'error', DEPLOYBOT_LEASE_SECONDS: '2' },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
@@ -43,13 +43,15 @@ describe('a bot killed with SIGKILL mid-deploy', () => {
     symlinkSync(`releases/${v1}`, join(web2, 'current.tmp'));
     renameSync(join(web2, 'current.tmp'), join(web2, 'current'));
 
+    // The killed process's lease runs out (2 s here) before anyone may recover the task.
+    await new Promise((r) => setTimeout(r, 2_500));
     const runtime = await f.restart({ begin: false });
     const finished = runtime.events.waitForFinish(taskId);
     expect(await runtime.begin()).toEqual([taskId]);
     expect((await finished).status).toBe('interrupted');
     const { task, hosts } = await runtime.app.withServices((s) => s.tasks.details(taskId));
     expect(task.status).toBe('interrupted');
-    expect(task.error).toMatch(/current release was checked and recorded/);
+    expect(task.error).toMatch(/stopped renewing its lease.*current release was checked and recorded/);
     expect(hosts.map((h) => h.status)).toEqual(['failed', 'failed']);
     expect(hosts[1]!.error).toContain(`current → ${v1}`);
     const current = await runtime.app.orm.em.fork().find(Release, { isCurrent: true }, { populate: ['server'], orderBy: { server: { name: 'asc' } } });

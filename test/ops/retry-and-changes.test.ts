@@ -35,7 +35,7 @@ describe('retrying failed servers and listing what will change', () => {
     expect(new Set(live.map((l) => l.commit)).size).toBe(1); // the whole fleet now runs v2's commit
     expect(live[0]!.commit).toBe((await f.repo.git('rev-parse', 'v2^{commit}')).trim());
     const again = await f.runtime.executor.run('UADMIN01', `retry ${retry.outcome.task.id}`, { slackEscaped: false });
-    expect(again.kind === 'reply' && again.reply.text).toMatch(/already finished successfully: only a failed or interrupted deploy can be retried/);
+    expect(again.kind === 'reply' && again.reply.text).toMatch(/already finished successfully: only a failed, interrupted or cancelled deploy can be retried/);
     expect(existsSync(fault)).toBe(false);
   });
 

@@ -9,6 +9,10 @@ export interface CliArgs {
   json: boolean;
   yes: boolean;
   as?: string;
+  /** Return as soon as the command is recorded: never claim or wait for the task (a bot runs it). */
+  noWait: boolean;
+  /** Stop waiting after this many seconds. */
+  timeoutSeconds?: number;
   help: boolean;
   version: boolean;
   /** The command text, as it would be typed after `/deploy`. */
@@ -25,8 +29,10 @@ export const EXIT = {
   refused: 2,
   /** deploybot could not do its job: invalid configuration, database, internal error. */
   internal: 3,
-  /** Recorded, but not run yet: the deploy waits for approval, or is scheduled. */
+  /** Recorded, but not run yet: the deploy waits for approval, is scheduled, or --no-wait left it to a bot. */
   pending: 4,
+  /** Stopped waiting (--timeout, Ctrl-C) while the task was queued or ran in another process: it goes on there. */
+  stillRunning: 5,
 } as const;
 
 export const CLI_USAGE = `Usage:
@@ -35,6 +41,8 @@ export const CLI_USAGE = `Usage:
 
 Options:
   --json          print the outcome as JSON on stdout (progress goes to stderr)
+  --no-wait       return once the command is recorded; a running bot or shell runs the task
+  --timeout <s>   stop waiting after s seconds (a task running here is first stopped at a safe point)
   --as <user>     act as this user (default: DEPLOYBOT_SHELL_USER, or the OS user)
   -y, --yes       confirm approving a deploy you requested yourself
   -h, --help      this help and the command list
@@ -45,16 +53,18 @@ Exit codes:
   1  the deploy, rollback or retry failed or was cancelled
   2  refused: bad command, not allowed, unknown name, self-approval not confirmed
   3  deploybot could not run: invalid configuration, database or internal error
-  4  recorded but not run yet: the deploy waits for approval, or is scheduled
+  4  recorded but not run yet: the deploy waits for approval, is scheduled, or --no-wait
+  5  stopped waiting (--timeout or Ctrl-C) while the task was queued or ran in another process
 
 Examples:
   deploybot server list
   deploybot api v1.2.0
   deploybot --as bob approve 12
-  deploybot --json status 12`;
+  deploybot --json status 12
+  deploybot wait 12                waits for task 12 wherever it runs (starts it if it is ready)`;
 
 export function parseCliArgs(argv: readonly string[]): CliParse {
-  const args: CliArgs = { json: false, yes: false, help: false, version: false, command: '' };
+  const args: CliArgs = { json: false, yes: false, noWait: false, help: false, version: false, command: '' };
   const words: string[] = [];
   let optionsEnded = false;
   for (let i = 0; i < argv.length; i++) {
@@ -69,7 +79,13 @@ export function parseCliArgs(argv: readonly string[]): CliParse {
     }
     if (arg === '--json') args.json = true;
     else if (arg === '--yes' || arg === '-y') args.yes = true;
-    else if (arg === '--help' || arg === '-h') args.help = true;
+    else if (arg === '--no-wait') args.noWait = true;
+    else if (arg === '--timeout' || arg.startsWith('--timeout=')) {
+      const value = arg === '--timeout' ? argv[++i] : arg.slice('--timeout='.length);
+      const seconds = Number(value);
+      if (!value || !Number.isFinite(seconds) || seconds <= 0) return { ok: false, error: '--timeout needs a number of seconds: --timeout 600' };
+      args.timeoutSeconds = seconds;
+    } else if (arg === '--help' || arg === '-h') args.help = true;
     else if (arg === '--version' || arg === '-V') args.version = true;
     else if (arg === '--as' || arg.startsWith('--as=')) {
       const value = arg === '--as' ? argv[++i] : arg.slice('--as='.length);

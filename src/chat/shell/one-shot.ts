@@ -9,6 +9,7 @@ import { CLI_USAGE, EXIT, parseCliArgs } from './cli-args.js';
 import { renderReply } from './render-reply.js';
 import { ShellSession, type LineResult, type ShellOutcome } from './session.js';
 import { makeStyle, wantsColor } from './style.js';
+import { TaskFollower } from './task-follower.js';
 import { TaskMonitor, type WatchResult } from './task-monitor.js';
 import { Terminal } from './terminal.js';
 
@@ -66,7 +67,8 @@ export async function runOneShot(argv: readonly string[], io: OneShotIO = {}): P
     return EXIT.internal;
   }
 
-  const runtime = createRuntime(context, { allowFileReads: true });
+  // A one-shot command stays in its lane: it runs only the task it starts, approves or waits for.
+  const runtime = createRuntime(context, { allowFileReads: true, ownerKind: 'cli', lane: 'own', pollMs: 500 });
   // Progress is conversation: on stdout, unless stdout carries the JSON answer.
   const progressOut = args.json ? stderr : stdout;
   const style = makeStyle(wantsColor(progressOut, env));
@@ -87,13 +89,15 @@ export async function runOneShot(argv: readonly string[], io: OneShotIO = {}): P
 
   try {
     const user = args.as ?? config.shellUser;
+    const waitFor = /^wait\s+#?(\d+)$/i.exec(args.command.trim());
+    if (waitFor) return await waitOnly(runtime, monitor, Number(waitFor[1]), args, { stdout, stderr, progressOut, style });
     const result = await session.run(args.command, user);
     terminal?.close();
     if (result.kind !== 'outcome') {
       say(stderr, `deploybot: \`${args.command}\` only means something in the interactive shell.`);
       return EXIT.refused;
     }
-    return await finish(runtime, monitor, result, args, { stdout, stderr, style });
+    return await finish(runtime, monitor, result, args, { stdout, stderr, progressOut, style });
   } catch (err) {
     say(stderr, `deploybot: ${errorMessage(err)}`);
     return EXIT.internal;
@@ -109,8 +113,8 @@ async function finish(
   runtime: Runtime,
   monitor: TaskMonitor,
   result: Extract<LineResult, { kind: 'outcome' }>,
-  args: { json: boolean; command: string },
-  out: { stdout: Writable; stderr: Writable; style: ReturnType<typeof makeStyle> },
+  args: { json: boolean; command: string; noWait: boolean; timeoutSeconds?: number },
+  out: { stdout: Writable; stderr: Writable; progressOut: Writable; style: ReturnType<typeof makeStyle> },
 ): Promise<number> {
   const { outcome } = result;
   const refused = outcome.reply.isError === true;
@@ -118,11 +122,17 @@ async function finish(
     (refused ? out.stderr : out.stdout).write(`${renderReply(outcome.reply, { color: out.style.color })}\n`);
   }
   let watched: WatchResult | undefined;
-  if (result.follow) watched = await monitor.watch(result.follow.id);
+  let gaveUp = false;
+  if (result.follow && !args.noWait) {
+    const waited = await waitForTask(runtime, monitor, result.follow.id, args, (t) => out.progressOut.write(`${t}\n`));
+    watched = waited.watched;
+    gaveUp = waited.gaveUp;
+  }
 
   let code: number = refused ? (outcome.tier === 'internal' ? EXIT.internal : EXIT.refused) : EXIT.ok;
   if (watched) code = watched.outcome.status === 'success' ? EXIT.ok : EXIT.failed;
-  else if (outcome.kind === 'task' && ['awaiting_approval', 'scheduled'].includes(outcome.task.status)) code = EXIT.pending;
+  else if (gaveUp) code = EXIT.stillRunning;
+  else if (outcome.kind === 'task' && (['awaiting_approval', 'scheduled'].includes(outcome.task.status) || (args.noWait && result.follow))) code = EXIT.pending;
 
   if (watched && code !== EXIT.ok && !args.json) {
     const t = watched.task;
@@ -131,6 +141,79 @@ async function finish(
   if (args.json) {
     const final = watched ? await runtime.app.withServices((s) => s.tasks.show(watched.task.id)).catch(() => watched.task) : undefined;
     out.stdout.write(`${JSON.stringify(jsonAnswer(args.command, result.actor, outcome, code, watched, final), null, 2)}\n`);
+  }
+  return code;
+}
+
+/**
+ * Waits for one task wherever it runs: here (this command claims it when its project is free, and
+ * recovers the project's task whose owner died), or in another process (followed from the
+ * database). Ctrl-C or --timeout stop a task running here at its next safe point, and only then
+ * return, so this command never leaves a task it claimed without an owner; a task queued or running
+ * elsewhere is simply left to go on.
+ */
+async function waitForTask(runtime: Runtime, monitor: TaskMonitor, taskId: number, args: { timeoutSeconds?: number }, note: (text: string) => void): Promise<{ watched?: WatchResult; gaveUp: boolean }> {
+  const { coordinator, runner } = runtime;
+  coordinator.adopt(taskId);
+  coordinator.startTicker();
+  void coordinator.dispatch();
+  const follower = new TaskFollower(runtime, taskId, { note });
+  const following = follower.run().catch(() => undefined);
+  const watching = monitor.watch(taskId);
+  let giveUp!: () => void;
+  const gaveUp = new Promise<'gave-up'>((resolve) => (giveUp = () => resolve('gave-up')));
+  const stopHere = (why: string) => {
+    if (runner.isRunning(taskId)) {
+      note(`${why}: stopping #${taskId} at its next safe point…`);
+      runner.cancel(taskId);
+    } else {
+      note(`${why}: no longer waiting for #${taskId}; it goes on${coordinator.lane === 'own' ? ' (queued or in another process)' : ''}.`);
+      giveUp();
+    }
+  };
+  const onSignal = () => stopHere('interrupted');
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const timer = args.timeoutSeconds ? setTimeout(() => stopHere(`--timeout ${args.timeoutSeconds}s ran out`), args.timeoutSeconds * 1000) : undefined;
+  try {
+    const first = await Promise.race([watching, gaveUp]);
+    if (first === 'gave-up') return { gaveUp: true };
+    return { watched: first, gaveUp: false };
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    follower.stop();
+    await following;
+  }
+}
+
+/** `deploybot wait <task>`: waits for a task someone else requested, as if this command had started it. */
+async function waitOnly(
+  runtime: Runtime,
+  monitor: TaskMonitor,
+  taskId: number,
+  args: { json: boolean; command: string; timeoutSeconds?: number },
+  out: { stdout: Writable; stderr: Writable; progressOut: Writable; style: ReturnType<typeof makeStyle> },
+): Promise<number> {
+  const task = await runtime.app.withServices((s) => s.tasks.show(taskId)).catch(() => null);
+  if (!task) {
+    out.stderr.write(`deploybot: there is no task #${taskId}.\n`);
+    return EXIT.refused;
+  }
+  if (task.status === 'awaiting_approval' || task.status === 'pending') {
+    out.stderr.write(`deploybot: #${taskId} waits for approval; nothing runs until an approver approves it.\n`);
+    return EXIT.pending;
+  }
+  const waited = await waitForTask(runtime, monitor, taskId, args, (t) => out.progressOut.write(`${t}\n`));
+  if (waited.gaveUp) return EXIT.stillRunning;
+  const watched = waited.watched!;
+  const code = watched.outcome.status === 'success' ? EXIT.ok : EXIT.failed;
+  if (args.json) {
+    const final = await runtime.app.withServices((s) => s.tasks.show(taskId)).catch(() => watched.task);
+    out.stdout.write(`${JSON.stringify({ ok: code === EXIT.ok, exitCode: code, command: args.command, result: { status: watched.outcome.status, error: watched.outcome.error ?? null, releaseId: watched.outcome.releaseId, commit: watched.outcome.commit, durationMs: watched.outcome.durationMs, hosts: watched.outcome.hosts, snapshot: watched.snapshotPath ?? null }, task: final }, null, 2)}\n`);
+  } else if (code !== EXIT.ok) {
+    out.stderr.write(`deploybot: ${watched.task.kind} #${taskId} ${watched.outcome.status === 'cancelled' ? 'was cancelled' : watched.outcome.status}${watched.outcome.error ? `: ${watched.outcome.error}` : ''}\n`);
   }
   return code;
 }

@@ -112,7 +112,7 @@ describe('shell mode', () => {
     const v2 = current(servers[0]!);
 
     const back = await say('rollback api', /\[#3\] flow snapshot: \S+/, 60_000);
-    expect(back).toMatch(/Rollback #3 of api to the previous release is starting/);
+    expect(back).toMatch(/Rollback #3 of api to `[0-9]+-1-[0-9a-f]{7}` \(from `[0-9]+-2-[0-9a-f]{7}`\) is starting/);
     expect(back).toMatch(/\[#3\] ✓ rollback #3 of api succeeded/);
     expect(current(servers[0]!)).not.toBe(v2);
     expect(readFileSync(join(servers[0]!.hostDir, 'current', 'index.html'), 'utf8')).toBe('version 1\n');

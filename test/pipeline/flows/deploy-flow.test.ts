@@ -98,9 +98,8 @@ describe('deploy to three servers', () => {
     const { outcome } = await f.rollback(newest);
     expect(outcome.status).toBe('success');
     expect(f.current(2)).toBe(newest);
-    const missing = await f.rollback('20200101000000-1-abcdef0');
-    expect(missing.outcome.status).toBe('failed');
-    expect(missing.outcome.error).toMatch(/does not have release 20200101000000-1-abcdef0; no server was changed/);
+    // Refused when requested (the target is pinned then): no task, no server touched.
+    await expect(f.rollback('20200101000000-1-abcdef0')).rejects.toThrow(/Release `20200101000000-1-abcdef0` is not on web-1, web-2, web-3/);
     expect(f.current(0)).toBe(newest);
   });
 
