@@ -1,5 +1,6 @@
 import { newOwnerId } from '../../src/store/owner.js';
 import { TaskStore } from '../../src/store/task-store.js';
+import type { RunRecordsFactory } from '../../src/pipeline/flows/task-runner.js';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Actor } from '../../src/core/actor.js';
@@ -51,6 +52,8 @@ export interface FixtureOptions {
   files?: Record<string, string>;
   project?: { keepReleases?: number; hooks?: Partial<Record<'before_download' | 'after_download' | 'before_deploy' | 'after_deploy', string>>; maxParallel?: number; onFailure?: 'rollback' | 'continue' };
   passwordServer?: string;
+  /** Wraps the runner's fenced writes (store fault injection). */
+  records?: RunRecordsFactory;
 }
 
 export async function createDeployFixture(options: FixtureOptions = {}): Promise<DeployFixture> {
@@ -96,6 +99,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
   const store = new TaskStore(db.orm, newOwnerId('bot'), { leaseMs: 30_000 });
   const runner = new TaskRunner({
     store,
+    ...(options.records ? { records: options.records } : {}),
     orm: db.orm,
     dataDir,
     git: new GitMirrors(dataDir, { redactor }),
