@@ -1,6 +1,18 @@
+import type { QueueState } from '../core/views.js';
+import { mention } from '../core/mention.js';
 import type { TaskStatus } from '../db/entities/index.js';
 
-export { mention } from '../core/mention.js';
+export { mention };
+
+/**
+ * Why a task that may run is waiting, in the words every presenter uses (reply, status, Slack
+ * message): a lock first, since it outlasts the deploy ahead.
+ */
+export function waitingWords(project: string, queue: QueueState): string {
+  if (queue.lock) return `held: ${project} is locked by ${mention(queue.lock.by)}${queue.lock.reason ? ` (${queue.lock.reason})` : ''}; it starts after unlock`;
+  if (queue.position === 0) return '';
+  return queue.blockedBy ? `queued (position ${queue.position}): it starts when deploy #${queue.blockedBy} finishes` : `queued (position ${queue.position})`;
+}
 
 /** A compact human duration: 850ms, 12.3s, 4m 05s, 1h 02m. */
 export function formatDuration(ms: number): string {

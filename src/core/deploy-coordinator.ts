@@ -32,14 +32,9 @@ export interface CoordinatorDeps extends ServerServiceDeps {
   now?: () => Date;
 }
 
-export interface QueueState {
-  /** 1 = next in its project. */
-  position: number;
-  /** The task running in the project now, if any. */
-  blockedBy: number | null;
-  /** The project is locked: the task waits until it is unlocked. */
-  lock: { by: string; reason: string | null } | null;
-}
+import type { QueueState } from './views.js';
+
+export type { QueueState };
 
 /**
  * Decides when tasks run. At most one running task per project (the database refuses a second);
@@ -163,10 +158,11 @@ export class DeployCoordinator {
   async queuePosition(taskId: number): Promise<QueueState | null> {
     const em = this.deps.orm.em.fork();
     const task = await em.findOne(DeployTask, { id: taskId }, { populate: ['project'] });
-    if (!task || task.status !== 'approved') return null;
-    const ahead = await em.count(DeployTask, { project: task.project, status: 'approved', id: { $lt: task.id } });
+    if (!task || (task.status !== 'approved' && task.status !== 'scheduled')) return null;
     const running = await em.findOne(DeployTask, { project: task.project, status: 'running' }, { fields: ['id'] });
     const lock = task.project.lockedBy ? { by: task.project.lockedBy, reason: task.project.lockReason ?? null } : null;
+    if (task.status === 'scheduled') return { position: 0, blockedBy: running?.id ?? null, lock };
+    const ahead = await em.count(DeployTask, { project: task.project, status: 'approved', id: { $lt: task.id } });
     return { position: ahead + 1, blockedBy: running?.id ?? null, lock };
   }
 

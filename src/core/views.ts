@@ -145,3 +145,13 @@ export function taskView(t: DeployTask): TaskView {
     createdAt: t.createdAt,
   };
 }
+
+/** Why a task that may run has not started: its place in the project's queue, and a lock that holds it. */
+export interface QueueState {
+  /** 1 = next in its project (0 for a scheduled task, which is not in the queue yet). */
+  position: number;
+  /** The task running in the project now, if any. */
+  blockedBy: number | null;
+  /** The project is locked: the task waits until it is unlocked. */
+  lock: { by: string; reason: string | null } | null;
+}

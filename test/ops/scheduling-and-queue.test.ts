@@ -83,6 +83,34 @@ describe('scheduled deploys, queueing and locks', () => {
     if (ok.kind === 'task') await f.runtime.events.waitForFinish(ok.task.id);
   });
 
+  it('holds queued and scheduled deploys while the project is locked, says so, and runs them after unlock', async () => {
+    await f.runtime.app.withServices((s) => s.projects.setHooks(f.admin, 'app', { before_deploy: 'sleep 2' }));
+    const first = await f.runtime.executor.run(bob.id, 'app v1', { slackEscaped: false });
+    const queued = await f.runtime.executor.run(bob.id, 'app v2', { slackEscaped: false });
+    const scheduledAt = new Date(Date.now() + 1500);
+    const scheduled = await f.runtime.app.withServices((s) => s.tasks.requestDeploy(bob, { project: 'app', ref: 'v1', scheduledAt }));
+    if (first.kind !== 'task' || queued.kind !== 'task') throw new Error('expected tasks');
+    // Locked while #first runs: it finishes; the queued and the scheduled deploy wait.
+    const locked = await f.runtime.executor.run(f.admin.id, 'lock app release freeze', { slackEscaped: false });
+    expect(locked.kind === 'reply' && locked.reply.text).toContain(`#${queued.task.id}`);
+    expect(locked.kind === 'reply' && locked.reply.text).toContain(`#${scheduled.id}`);
+    expect(locked.kind === 'reply' && locked.reply.text).toContain(`Deploy #${first.task.id} is running and finishes`);
+    expect((await f.runtime.events.waitForFinish(first.task.id)).status).toBe('success');
+    await new Promise((r) => setTimeout(r, 3000)); // past the schedule, several dispatch ticks
+    expect(await status(queued.task.id)).toBe('approved');
+    // Come due, the scheduled deploy joins the queue, and the lock holds it there.
+    expect(await status(scheduled.id)).toBe('approved');
+    expect((await f.runtime.app.withServices((s) => s.tasks.show(scheduled.id))).startedAt).toBeNull();
+    const shown = await f.runtime.executor.run(bob.id, `status ${queued.task.id}`, { slackEscaped: false });
+    expect(JSON.stringify(shown)).toContain('held: app is locked by <@UADMIN01> (release freeze); it starts after unlock');
+    expect((await f.runtime.coordinator.queuePosition(scheduled.id))?.lock?.reason).toBe('release freeze');
+    const unlocked = await f.runtime.executor.run(f.admin.id, 'unlock app', { slackEscaped: false });
+    expect(unlocked.kind === 'reply' && unlocked.reply.text).toContain(`#${queued.task.id}`);
+    expect((await f.runtime.events.waitForFinish(queued.task.id)).status).toBe('success');
+    expect((await f.runtime.events.waitForFinish(scheduled.id)).status).toBe('success');
+    await f.runtime.app.withServices((s) => s.projects.setHooks(f.admin, 'app', { before_deploy: '' }));
+  });
+
   it('reaps a task that makes no progress, leaving servers on a complete release', async () => {
     await f.runtime.app.withServices((s) => s.projects.setHooks(f.admin, 'app', { before_deploy: 'sleep 60' }));
     const before = await f.runtime.app.withServices((s) => s.projects.liveReleases('app'));

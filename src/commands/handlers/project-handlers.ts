@@ -121,11 +121,28 @@ export async function handleProjectCommand(command: ProjectCommand, actor: Actor
     }
     case 'lock': {
       const locked = await services.projects.lock(actor, command.project, command.reason);
-      return ok(reply(`Locked ${locked.name}: deploy requests are refused until it is unlocked.`, { type: 'text', text: `:lock: Locked *${locked.name}*${locked.lock?.reason ? ` (${locked.lock.reason})` : ''}: deploy requests are refused until \`/deploy unlock ${locked.name}\`.` }));
+      const { held, running } = await waitingTasks(services, locked.name);
+      const after = [
+        held.length ? ` ${taskList(held)} ${held.length > 1 ? 'wait' : 'waits'} until then.` : '',
+        running ? ` Deploy #${running} is running and finishes.` : '',
+      ].join('');
+      const text = `Locked ${locked.name}${locked.lock?.reason ? ` (${locked.lock.reason})` : ''}: new deploy requests are refused and queued or scheduled deploys wait until \`/deploy unlock ${locked.name}\`.${after}`;
+      return { kind: 'reply', reply: reply(text, { type: 'text', text: `:lock: ${text}` }), touched: held };
     }
     case 'unlock': {
       const unlocked = await services.projects.unlock(actor, command.project);
-      return ok(reply(`Unlocked ${unlocked.name}.`, { type: 'text', text: `:unlock: Unlocked *${unlocked.name}*.` }));
+      const { held } = await waitingTasks(services, unlocked.name);
+      await deps.coordinator.dispatch();
+      const text = `Unlocked ${unlocked.name}.${held.length ? ` ${taskList(held)} ${held.length > 1 ? 'go' : 'goes'} on.` : ''}`;
+      return { kind: 'reply', reply: reply(text, { type: 'text', text: `:unlock: ${text}` }), touched: held };
     }
   }
 }
+
+/** The tasks a lock holds (queued or scheduled) and the one it lets finish. */
+async function waitingTasks(services: CoreServices, project: string): Promise<{ held: number[]; running: number | null }> {
+  const open = await services.tasks.list({ project, statuses: ['approved', 'scheduled', 'running'], limit: 100 });
+  return { held: open.filter((t) => t.status !== 'running').map((t) => t.id).sort((a, b) => a - b), running: open.find((t) => t.status === 'running')?.id ?? null };
+}
+
+const taskList = (ids: number[]): string => (ids.length === 1 ? `Deploy #${ids[0]}` : `Deploys ${ids.map((id) => `#${id}`).join(', ')}`);

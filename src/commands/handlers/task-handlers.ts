@@ -1,12 +1,12 @@
 import type { Actor } from '../../core/actor.js';
 import type { CoreServices } from '../../core/services.js';
 import { SelfApprovalNeedsConfirmation } from '../../core/task-service.js';
-import type { TaskView } from '../../core/views.js';
+import type { QueueState, TaskView } from '../../core/views.js';
 import type { TaskHost } from '../../db/entities/index.js';
 import type { CommandDeps } from '../command-deps.js';
 import type { CommandOutcome, TaskEvent } from '../command-outcome.js';
 import type { CommandOf } from '../command-types.js';
-import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../formatting.js';
+import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords } from '../formatting.js';
 import { summariseChanges } from '../../core/change-summary.js';
 import { changeLines } from '../change-lines.js';
 import { reply, type Reply, type ReplyBlock } from '../reply.js';
@@ -20,7 +20,7 @@ export function taskLine(t: TaskView): string {
   return `${what} → ${t.environment}: ${STATUS_WORDS[t.status]}`;
 }
 
-export function describeTask(t: TaskView, hosts: TaskHost[], timeZone: string): Reply {
+export function describeTask(t: TaskView, hosts: TaskHost[], timeZone: string, queue?: QueueState | null): Reply {
   const fields: [string, string][] = [
     ['Status', `${STATUS_EMOJI[t.status]} ${STATUS_WORDS[t.status]}`],
     ['Ref', t.kind === 'rollback' ? (t.releaseId ?? t.ref) : `\`${t.ref}\` → \`${shortSha(t.commit)}\``],
@@ -29,6 +29,8 @@ export function describeTask(t: TaskView, hosts: TaskHost[], timeZone: string): 
   if (t.approvedBy) fields.push(['Approved by', mention(t.approvedBy)]);
   if (t.rejectedBy) fields.push(['Rejected by', `${mention(t.rejectedBy)}: ${t.rejectReason ?? ''}`]);
   if (t.scheduledAt) fields.push(['Scheduled', formatTime(t.scheduledAt, timeZone)]);
+  const waiting = queue ? waitingWords(t.project, queue) : '';
+  if (waiting) fields.push(['Waiting', waiting]);
   if (t.startedAt && t.finishedAt) fields.push(['Took', formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())]);
   const blocks: ReplyBlock[] = [{ type: 'heading', text: `${t.kind === 'rollback' ? 'Rollback' : 'Deploy'} #${t.id} · ${t.project}` }, { type: 'fields', fields }];
   if (hosts.length) {
@@ -57,8 +59,8 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
       await deps.coordinator.dispatch();
       const changes = await summariseChanges(services.em, deps.git, project.name, commit);
       const queue = task.status === 'approved' ? await deps.coordinator.queuePosition(task.id) : null;
-      const state = queue?.blockedBy
-        ? `is queued (position ${queue.position}): it starts when deploy #${queue.blockedBy} finishes`
+      const state = queue && (queue.lock || queue.blockedBy)
+        ? `is ${waitingWords(project.name, queue)}`
         : task.status === 'awaiting_approval' ? `waits for approval by ${project.approvers.map(mention).join(' or ')}` : task.status === 'scheduled' ? `is scheduled for ${formatTime(task.scheduledAt!, zone)}` : 'is starting';
       const headline = `Deploy #${task.id} of ${project.name} ${command.ref} (${shortSha(commit)}) ${state}.`;
       return taskOutcome('requested', task, reply(headline, { type: 'text', text: headline }, { type: 'text', text: changeLines(changes).join('\n') }));
@@ -75,7 +77,7 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
     }
     case 'status': {
       const { task, hosts } = await services.tasks.details(command.taskId);
-      return { kind: 'reply', reply: describeTask(task, hosts, zone) };
+      return { kind: 'reply', reply: describeTask(task, hosts, zone, await deps.coordinator.queuePosition(task.id)) };
     }
     case 'cancel': {
       const { task, wasRunning } = await services.tasks.cancel(actor, command.taskId);
@@ -114,7 +116,9 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
       try {
         const task = await services.tasks.approve(actor, command.taskId, { confirmSelf: command.confirmSelf === true }, now);
         await deps.coordinator.dispatch();
-        return taskOutcome('approved', task, reply(`${mention(actor.id)} approved deploy #${task.id}.`));
+        const queue = await deps.coordinator.queuePosition(task.id);
+        const held = queue?.lock ? ` It is ${waitingWords(task.project, queue)}.` : '';
+        return taskOutcome('approved', task, reply(`${mention(actor.id)} approved deploy #${task.id}.${held}`));
       } catch (err) {
         if (err instanceof SelfApprovalNeedsConfirmation) return { kind: 'confirm-self-approval', taskId: err.taskId, reply: reply(err.message) };
         throw err;

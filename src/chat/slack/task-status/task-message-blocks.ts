@@ -1,6 +1,6 @@
 import type { HostStage, StageState, TaskStage } from '../../../pipeline/stages.js';
 import { HOST_STAGES, TASK_STAGES } from '../../../pipeline/stages.js';
-import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/formatting.js';
+import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords } from '../../../commands/formatting.js';
 import { changeLines } from '../../../commands/change-lines.js';
 import { taskLine } from '../../../commands/handlers/task-handlers.js';
 import type { TaskProgress } from '../../task-progress.js';
@@ -110,9 +110,8 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     { type: 'section', text: { type: 'mrkdwn', text: `${facts.join(' · ')}\n${STATUS_EMOJI[t.status]} *${headline(p)}*${t.finishedAt && t.startedAt ? ` in ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : ''}` } },
   ];
   if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:alarm_clock: runs at ${formatTime(t.scheduledAt, options.timeZone)}` }] });
-  if (t.status === 'approved' && p.queue) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:hourglass_flowing_sand: queued, position ${p.queue.position}${p.queue.blockedBy ? `: waits for deploy #${p.queue.blockedBy} to finish` : ''}` }] });
-  }
+  const waiting = (t.status === 'approved' || t.status === 'scheduled') && p.queue ? waitingWords(t.project, p.queue) : '';
+  if (waiting) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${p.queue?.lock ? ':lock:' : ':hourglass_flowing_sand:'} ${waiting}` }] });
   if (p.changes && !p.finished) {
     const lines = changeLines(p.changes);
     if (lines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) } });
@@ -130,6 +129,6 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
   }
   const actions = buttons(p);
   if (actions) blocks.push(actions);
-  const progress = t.status === 'running' ? ` (${headline(p).replace('running · ', '')})` : t.status === 'approved' && p.queue?.blockedBy ? ` (waits for #${p.queue.blockedBy})` : '';
+  const progress = t.status === 'running' ? ` (${headline(p).replace('running · ', '')})` : p.queue?.lock && (t.status === 'approved' || t.status === 'scheduled') ? ' (held by a lock)' : t.status === 'approved' && p.queue?.blockedBy ? ` (waits for #${p.queue.blockedBy})` : '';
   return { text: `${taskLine(t)}${progress}`, blocks };
 }
