@@ -103,6 +103,7 @@ const PROJECT_SPECS = {
   approvers: users,
   channel,
   parallel: int(1),
+  approvals: int(1),
   title: text,
   on_failure: oneOf(['rollback', 'continue'] as const),
 };

@@ -48,6 +48,8 @@ export interface ProjectSettings {
   approvers?: string[];
   channel?: ChannelRef;
   parallel?: number;
+  /** Distinct approvers a prod deploy needs (N of M). */
+  approvals?: number;
   title?: string;
   onFailure?: OnFailure;
 }

@@ -1,4 +1,4 @@
-import type { QueueState } from '../core/views.js';
+import type { QueueState, TaskView } from '../core/views.js';
 import { mention } from '../core/mention.js';
 import type { TaskStatus } from '../db/entities/index.js';
 
@@ -59,4 +59,17 @@ export const STATUS_WORDS: Record<TaskStatus, string> = {
 
 export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 7) : '…';
+}
+
+/**
+ * Where a deploy that needs several approvals stands, e.g. "1 of 2 approvals (<@U1>): 1 more
+ * needed"; null when one approval is enough (the usual "approved by" says it all).
+ */
+export function approvalProgress(t: Pick<TaskView, 'approvals' | 'requiredApprovals' | 'status'>): string | null {
+  const required = t.requiredApprovals ?? 1;
+  if (required <= 1) return null;
+  const given = t.approvals ?? [];
+  const who = given.length ? ` (${given.map((a) => mention(a.by)).join(', ')})` : '';
+  const missing = Math.max(0, required - given.length);
+  return `${given.length} of ${required} approvals${who}${missing && t.status === 'awaiting_approval' ? `: ${missing} more needed` : ''}`;
 }

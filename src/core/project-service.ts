@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { type Actor, requireAdmin } from './actor.js';
 import { audit } from './audit.js';
 import { mention } from './mention.js';
-import { hooksSchema, projectAddSchema, projectEditSchema, type HooksInput, type ProjectAddInput, type ProjectEditInput } from './project-schemas.js';
+import { approvalsProblem, hooksSchema, projectAddSchema, projectEditSchema, type HooksInput, type ProjectAddInput, type ProjectEditInput } from './project-schemas.js';
 import { projectView, type HookScripts, type ProjectView } from './views.js';
 import { parseInput } from './zod-errors.js';
 
@@ -36,6 +36,7 @@ export class ProjectService {
       approvers: unique(data.approvers),
       notifyChannel: data.notifyChannel ?? null,
       maxParallel: data.maxParallel,
+      requiredApprovals: data.requiredApprovals,
       onFailure: data.onFailure,
       hookBeforeDownload: data.hooks?.before_download ?? '',
       hookAfterDownload: data.hooks?.after_download ?? '',
@@ -84,6 +85,8 @@ export class ProjectService {
     if (environment === 'prod' && approvers.length === 0) {
       throw new UserError(`Cannot edit project ${project.name}: a prod project needs at least one approver (approvers=@alice).`, { approvers: 'a prod project needs at least one approver' });
     }
+    const approvalsWrong = approvalsProblem(data.requiredApprovals ?? project.requiredApprovals, approvers);
+    if (approvalsWrong) throw new UserError(`Cannot edit project ${project.name}: ${approvalsWrong}.`, { requiredApprovals: approvalsWrong });
     if (data.deployPath && data.deployPath !== project.deployPath) await this.assertIdle(project, 'change its deploy path');
 
     const changed: string[] = [];
@@ -101,6 +104,7 @@ export class ProjectService {
     assign('approvers', data.approvers ? approvers : undefined);
     assign('notifyChannel', data.notifyChannel);
     assign('maxParallel', data.maxParallel);
+    assign('requiredApprovals', data.requiredApprovals);
     assign('onFailure', data.onFailure);
     if (data.servers) {
       const servers = await this.requireServers(data.servers);

@@ -31,6 +31,8 @@ export interface ProjectView {
   approvers: string[];
   notifyChannel: string | null;
   maxParallel: number;
+  /** Distinct approvers a prod deploy needs. */
+  requiredApprovals: number;
   onFailure: Project['onFailure'];
   hooks: HookScripts;
   lock: { by: string; reason: string | null; at: Date } | null;
@@ -52,6 +54,9 @@ export interface TaskView {
   requestedBy: string;
   approvedBy: string | null;
   approvedAt: Date | null;
+  /** Approvals given so far (a prod deploy may need several), and how many it needs in all. */
+  approvals?: { by: string; at: Date }[];
+  requiredApprovals?: number;
   rejectedBy: string | null;
   rejectReason: string | null;
   cancelledBy: string | null;
@@ -109,6 +114,7 @@ export function projectView(p: Project): ProjectView {
     approvers: [...p.approvers],
     notifyChannel: p.notifyChannel ?? null,
     maxParallel: p.maxParallel,
+    requiredApprovals: p.requiredApprovals,
     onFailure: p.onFailure,
     hooks: projectHooks(p),
     lock: p.lockedBy ? { by: p.lockedBy, reason: p.lockReason ?? null, at: p.lockedAt ?? new Date(0) } : null,
@@ -129,6 +135,8 @@ export function taskView(t: DeployTask): TaskView {
     requestedBy: t.requestedBy,
     approvedBy: t.approvedBy ?? null,
     approvedAt: t.approvedAt ?? null,
+    approvals: (t.approvals ?? (t.approvedBy ? [{ by: t.approvedBy, at: (t.approvedAt ?? t.createdAt).toISOString() }] : [])).map((a) => ({ by: a.by, at: new Date(a.at) })),
+    requiredApprovals: t.project.requiredApprovals ?? 1,
     rejectedBy: t.rejectedBy ?? null,
     rejectReason: t.rejectReason ?? null,
     cancelledBy: t.cancelledBy ?? null,

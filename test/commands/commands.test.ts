@@ -161,7 +161,7 @@ describe('project commands', () => {
   const full =
     'project add shop repo=<https://github.com/acme/shop.git> path=/srv/shop servers=web1,web2 env=prod keep=5 ' +
     'branch=release approvers=<@U01ALICE>,<@U02BOB|bob> channel=<#C0DEPLOYS|deploys> parallel=2 ' +
-    'title="Shop (EU)" on_failure=continue';
+    'approvals=2 title="Shop (EU)" on_failure=continue';
 
   it('project add with no arguments opens the modal', () => {
     ok('project add', 'project-add-modal');
@@ -181,6 +181,7 @@ describe('project commands', () => {
         approvers: ['U01ALICE', 'U02BOB'],
         channel: { id: 'C0DEPLOYS', name: 'deploys' },
         parallel: 2,
+        approvals: 2,
         title: 'Shop (EU)',
         onFailure: 'continue',
       },
@@ -237,7 +238,7 @@ describe('project commands', () => {
     expect(fail('project add a repo=r path=p servers=s extra').error).toBe('Unexpected `extra`.');
     const e = fail('project add a repo=r path=p servers=s foo=1');
     expect(e.error).toBe(
-      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= title= on_failure=.',
+      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= title= on_failure=.',
     );
     expect(e.usage).toBe(usageFor('project add'));
     expect(e.usage).toContain('/deploy project add <name> repo=<url>');

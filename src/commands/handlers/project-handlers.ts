@@ -33,6 +33,7 @@ function toServiceFields(c: ProjectChanges): ProjectEditInput {
   if (c.approvers !== undefined) out.approvers = c.approvers;
   if (c.channel !== undefined) out.notifyChannel = channelId(c.channel);
   if (c.parallel !== undefined) out.maxParallel = c.parallel;
+  if (c.approvals !== undefined) out.requiredApprovals = c.approvals;
   if (c.onFailure !== undefined) out.onFailure = c.onFailure;
   return out;
 }
@@ -50,7 +51,7 @@ export function describeProject(p: ProjectView, live: { server: string; release:
         ['Servers', p.servers.join(', ')],
         ['Default branch', `\`${p.defaultBranch}\``],
         ['Releases kept', String(p.keepReleases)],
-        ['Approvers', p.approvers.length ? p.approvers.map(mention).join(', ') : '—'],
+        ['Approvers', p.approvers.length ? `${p.approvers.map(mention).join(', ')}${p.environment === 'prod' && p.requiredApprovals > 1 ? ` (${p.requiredApprovals} needed)` : ''}` : '—'],
         ['On failure', p.onFailure === 'rollback' ? 'switch every server back' : 'keep healthy servers on the new release'],
         ['Parallel servers', String(p.maxParallel)],
         ['Channel', p.notifyChannel ? `<#${p.notifyChannel}>` : '—'],

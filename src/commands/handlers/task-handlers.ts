@@ -6,7 +6,7 @@ import type { TaskHost } from '../../db/entities/index.js';
 import type { CommandDeps } from '../command-deps.js';
 import type { CommandOutcome, TaskEvent } from '../command-outcome.js';
 import type { CommandOf } from '../command-types.js';
-import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords } from '../formatting.js';
+import { approvalProgress, formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords } from '../formatting.js';
 import { summariseChanges } from '../../core/change-summary.js';
 import { changeLines } from '../change-lines.js';
 import { reply, type Reply, type ReplyBlock } from '../reply.js';
@@ -26,7 +26,9 @@ export function describeTask(t: TaskView, hosts: TaskHost[], timeZone: string, q
     ['Ref', t.kind === 'rollback' ? (t.releaseId ?? t.ref) : `\`${t.ref}\` → \`${shortSha(t.commit)}\``],
     ['Requested by', mention(t.requestedBy)],
   ];
-  if (t.approvedBy) fields.push(['Approved by', mention(t.approvedBy)]);
+  const progress = approvalProgress(t);
+  if (progress) fields.push(['Approvals', progress]);
+  else if (t.approvedBy) fields.push(['Approved by', mention(t.approvedBy)]);
   if (t.rejectedBy) fields.push(['Rejected by', `${mention(t.rejectedBy)}: ${t.rejectReason ?? ''}`]);
   if (t.scheduledAt) fields.push(['Scheduled', formatTime(t.scheduledAt, timeZone)]);
   const waiting = queue ? waitingWords(t.project, queue) : '';
@@ -118,7 +120,8 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
         await deps.coordinator.dispatch();
         const queue = await deps.coordinator.queuePosition(task.id);
         const held = queue?.lock ? ` It is ${waitingWords(task.project, queue)}.` : '';
-        return taskOutcome('approved', task, reply(`${mention(actor.id)} approved deploy #${task.id}.${held}`));
+        const progress = approvalProgress(task);
+        return taskOutcome('approved', task, reply(`${mention(actor.id)} approved deploy #${task.id}${progress ? `: ${progress}` : ''}.${held}`));
       } catch (err) {
         if (err instanceof SelfApprovalNeedsConfirmation) return { kind: 'confirm-self-approval', taskId: err.taskId, reply: reply(err.message) };
         throw err;

@@ -7,7 +7,7 @@ export type FailurePolicy = 'rollback' | 'continue';
 /** What to deploy (a git repository), where (servers + absolute path), and under which rules. */
 export class Project {
   /** Properties with defaults: optional when creating. */
-  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'onFailure' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
+  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'requiredApprovals' | 'onFailure' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
   id!: number;
   name!: string;
   title!: string;
@@ -20,6 +20,8 @@ export class Project {
   approvers: string[] = [];
   notifyChannel?: string | null;
   maxParallel: number = 10;
+  /** Distinct approvers (never the requester) a prod deploy needs: N of the M approvers. */
+  requiredApprovals: number = 1;
   onFailure: FailurePolicy = 'rollback';
   hookBeforeDownload: string = '';
   hookAfterDownload: string = '';
@@ -50,6 +52,7 @@ export const ProjectSchema = new EntitySchema<Project>({
     approvers: { type: 'json' },
     notifyChannel: { type: 'string', length: 32, nullable: true },
     maxParallel: { type: 'integer', default: 10 },
+    requiredApprovals: { type: 'integer', default: 1 },
     onFailure: { type: 'string', length: 16, default: 'rollback' },
     hookBeforeDownload: { type: 'text', default: '' },
     hookAfterDownload: { type: 'text', default: '' },

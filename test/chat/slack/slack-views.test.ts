@@ -26,7 +26,7 @@ const server: ServerView = {
 };
 const project: ProjectView = {
   name: 'shop', title: 'Shop', repoUrl: 'git@github.com:acme/shop.git', environment: 'prod', deployPath: '/srv/shop', servers: ['web-1', 'web-2'],
-  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, onFailure: 'rollback',
+  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, requiredApprovals: 1, onFailure: 'rollback',
   hooks: { before_download: '', after_download: 'npm ci', before_deploy: 'x'.repeat(3001), after_deploy: 'systemctl reload shop' },
   lock: null, createdBy: 'UADMIN01', createdAt: new Date(0),
 };
@@ -84,7 +84,7 @@ describe('project form', () => {
     const servers = Array.from({ length: 120 }, (_, i) => `web-${i}`);
     const view = projectModal({ servers, metadata: {} });
     expect(view.callback_id).toBe('project_add');
-    expect(inputIds(view)).toEqual(['name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'defaultBranch', 'keepReleases', 'maxParallel', 'onFailure']);
+    expect(inputIds(view)).toEqual(['name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'defaultBranch', 'keepReleases', 'maxParallel', 'requiredApprovals', 'onFailure']);
     expect((element(view, 'servers').options as unknown[]).length).toBe(100);
     expect(element(view, 'notifyChannel')).toMatchObject({ type: 'conversations_select', filter: { include: ['public', 'private'] } });
     expect(element(view, 'approvers').type).toBe('multi_users_select');

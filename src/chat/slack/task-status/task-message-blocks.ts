@@ -1,6 +1,6 @@
 import type { HostStage, StageState, TaskStage } from '../../../pipeline/stages.js';
 import { HOST_STAGES, TASK_STAGES } from '../../../pipeline/stages.js';
-import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords } from '../../../commands/formatting.js';
+import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords, approvalProgress } from '../../../commands/formatting.js';
 import { changeLines } from '../../../commands/change-lines.js';
 import { taskLine } from '../../../commands/handlers/task-handlers.js';
 import type { TaskProgress } from '../../task-progress.js';
@@ -101,7 +101,7 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     t.kind === 'deploy' ? `\`${t.ref}\` → \`${shortSha(t.commit)}\`` : t.releaseId ? `to \`${t.releaseId}\`` : 'to the previous release',
     `*${t.environment}*`,
     `requested by ${mention(t.requestedBy)}`,
-    t.approvedBy && t.kind === 'deploy' ? `approved by ${mention(t.approvedBy)}` : '',
+    t.kind === 'deploy' && approvalProgress(t) ? approvalProgress(t) : t.approvedBy && t.kind === 'deploy' ? `approved by ${mention(t.approvedBy)}` : '',
     t.rejectedBy ? `rejected by ${mention(t.rejectedBy)}` : '',
     t.cancelledBy && t.status === 'cancelled' ? `cancelled by ${mention(t.cancelledBy)}` : '',
   ].filter(Boolean);

@@ -13,7 +13,7 @@ import { conversation, selected, selectedMany, text, users, type StateValues } f
  * from the registered ones (a multi-select holds at most 100 options), approvers from the
  * workspace's people, the channel from its conversations.
  */
-export const PROJECT_BLOCKS = sameNames('name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'keepReleases', 'defaultBranch', 'maxParallel', 'onFailure');
+export const PROJECT_BLOCKS = sameNames('name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'keepReleases', 'defaultBranch', 'maxParallel', 'requiredApprovals', 'onFailure');
 
 export function projectModal(options: { project?: ProjectView; servers: string[]; metadata: ViewMetadata }): types.ModalView {
   const p = options.project;
@@ -55,6 +55,7 @@ export function projectModal(options: { project?: ProjectView; servers: string[]
     textInput('defaultBranch', 'Default branch', { initial: p?.defaultBranch ?? 'main', maxLength: 255 }),
     numberInput('keepReleases', 'Releases kept on each server', { initial: p?.keepReleases ?? 5, min: 1, max: 100 }),
     numberInput('maxParallel', 'Servers updated in parallel', { initial: p?.maxParallel ?? 10, min: 1, max: 500 }),
+    numberInput('requiredApprovals', 'Approvals a prod deploy needs', { initial: p?.requiredApprovals ?? 1, min: 1, max: 10 }),
     radioInput('onFailure', 'If a server fails', [['rollback', 'switch every server back'], ['continue', 'keep healthy servers on the new release']], p?.onFailure ?? 'rollback'),
   );
   const metadata = encodeMetadata({ ...options.metadata, ...(editing ? { name: p.name } : {}) });
@@ -79,6 +80,8 @@ function settings(values: StateValues): ProjectEditInput {
   if (keep !== undefined) out.keepReleases = keep;
   const parallel = text(values, 'maxParallel');
   if (parallel !== undefined) out.maxParallel = parallel;
+  const approvals = text(values, 'requiredApprovals');
+  if (approvals !== undefined) out.requiredApprovals = approvals;
   return out;
 }
 

@@ -1,0 +1,14 @@
+import { Migration } from '@mikro-orm/migrations';
+
+/** N-of-M approvals (issue 16): a project's required approvals, and a task's approvals so far. */
+export class Migration20261202152000 extends Migration {
+
+  override async up(): Promise<void> {
+    this.addSql(`alter table \`projects\` add column \`required_approvals\` integer not null default 1;`);
+    this.addSql(`alter table \`deploy_tasks\` add column \`approvals\` json null;`);
+    this.addSql(`alter table \`deploy_tasks\` add column \`approval_count\` integer not null default 0;`);
+    // An approval given before this version counts as the one it completed.
+    this.addSql(`update deploy_tasks set approval_count = 1 where approved_by is not null;`);
+  }
+
+}
