@@ -104,6 +104,7 @@ const PROJECT_SPECS = {
   channel,
   parallel: int(1),
   approvals: int(1),
+  promote_from: text,
   title: text,
   on_failure: oneOf(['rollback', 'continue'] as const),
 };
@@ -114,12 +115,13 @@ const emptyClears = <T>(spec: OptionSpec<T>, empty: T): OptionSpec<T> => ({
 });
 
 /** `project edit` may clear the optional lists and text: `approvers=` `title=""`. */
-const PROJECT_EDIT_SPECS = { ...PROJECT_SPECS, approvers: emptyClears(users, []), title: emptyClears(text, '') };
+const PROJECT_EDIT_SPECS = { ...PROJECT_SPECS, approvers: emptyClears(users, []), title: emptyClears(text, ''), promote_from: emptyClears(text, '') };
 
 function toChanges(values: Partial<Record<keyof typeof PROJECT_SPECS, unknown>>): ProjectChanges {
-  const { on_failure: onFailure, ...rest } = values;
+  const { on_failure: onFailure, promote_from: promoteFrom, ...rest } = values;
   const changes = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as ProjectChanges;
   if (onFailure !== undefined) changes.onFailure = onFailure as ProjectChanges['onFailure'];
+  if (promoteFrom !== undefined) changes.promoteFrom = promoteFrom as string;
   return changes;
 }
 

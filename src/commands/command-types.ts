@@ -50,6 +50,8 @@ export interface ProjectSettings {
   parallel?: number;
   /** Distinct approvers a prod deploy needs (N of M). */
   approvals?: number;
+  /** The test project a commit must succeed on first; '' clears it. */
+  promoteFrom?: string;
   title?: string;
   onFailure?: OnFailure;
 }
@@ -79,7 +81,7 @@ export type Command =
   | C<'project-remove', { name: string }>
   | C<'project-hooks-modal', { name: string }>
   | C<'project-hooks', { name: string; hooks: HookChanges }>
-  | C<'deploy', { project: string; ref: string; at?: ScheduleTime; /** Per-deploy hook scripts (the deploy form; admins only). */ hooks?: Partial<Record<HookName, string>>; /** An exact instant (the deploy form's date picker), instead of `at`. */ scheduledAt?: Date }>
+  | C<'deploy', { project: string; ref: string; at?: ScheduleTime; /** Per-deploy hook scripts (the deploy form; admins only). */ hooks?: Partial<Record<HookName, string>>; /** An exact instant (the deploy form's date picker), instead of `at`. */ scheduledAt?: Date; /** An admin's reason to pass a gate (`override="…"`). */ override?: string }>
   | C<'tasks', { project?: string }>
   | C<'status', { taskId: number }>
   | C<'cancel', { taskId: number }>

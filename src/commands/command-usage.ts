@@ -41,7 +41,7 @@ const ENTRIES: readonly UsageEntry[] = [
     group: 'projects',
     usage:
       `${P} project add <name> repo=<url> path=<dir> servers=<a,b> [env=test|prod] [keep=<n>] [branch=<b>]` +
-      ' [approvers=@a,@b] [approvals=<n>] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue]',
+      ' [approvers=@a,@b] [approvals=<n>] [promote_from=<project>] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue]',
     summary: 'add a project',
   },
   { path: 'project list', group: 'projects', usage: `${P} project list`, summary: 'list projects' },
@@ -66,13 +66,13 @@ const ENTRIES: readonly UsageEntry[] = [
   {
     path: 'deploy',
     group: 'deploys',
-    usage: `${P} <project> <ref> [at <time>]`,
+    usage: `${P} <project> <ref> [override="why"] [at <time>]`,
     summary: 'deploy a branch, tag or commit; time: 18:30, 2026-11-24T09:00 or 2026-11-24 09:00 Europe/Paris',
   },
   {
     path: 'deploy',
     group: 'deploys',
-    usage: `${P} deploy <project> <ref> [at <time>]`,
+    usage: `${P} deploy <project> <ref> [override="why"] [at <time>]`,
     summary: 'the same, for a project whose name looks like a command',
   },
   { path: 'rollback', group: 'deploys', usage: `${P} rollback <project> [<release>]`, summary: 'switch back to the previous (or given) release' },

@@ -165,12 +165,22 @@ function parseDeploy(cur: Cursor, project: string, raw: string): Command {
     cur.fail(`Unexpected \`${refToken.option.typedKey}=\`: write the ref as a word, e.g. \`/deploy ${project} main\`.`);
   }
   const ref = cur.word('<ref>');
-  const next = cur.next();
-  if (next === undefined) return { kind: 'deploy', project, ref, raw };
-  if (next.quoted || next.option !== undefined || next.text.toLowerCase() !== 'at') {
+  let override: string | undefined;
+  let next = cur.next();
+  // `override="why"` (an admin passing a gate) may come before `at <time>`.
+  while (next?.option !== undefined) {
+    if (next.option.key !== 'override') cur.fail(`Unknown option \`${next.option.typedKey}=\` for \`deploy\`. Options: override= (then \`at <time>\` to schedule).`);
+    if (override !== undefined) cur.fail('Option `override=` is given twice.');
+    if (next.option.value.trim() === '') cur.fail('Say why you override: `override="why"`.');
+    override = next.option.value;
+    next = cur.next();
+  }
+  const base = { kind: 'deploy' as const, project, ref, raw, ...(override !== undefined ? { override } : {}) };
+  if (next === undefined) return base;
+  if (next.quoted || next.text.toLowerCase() !== 'at') {
     cur.fail(`Unexpected \`${next.text}\` after the ref. To schedule, write \`at <time>\`.`);
   }
   const words: string[] = [];
   for (let t = cur.next(); t !== undefined; t = cur.next()) words.push(t.text);
-  return { kind: 'deploy', project, ref, at: parseScheduleTime(words), raw };
+  return { ...base, at: parseScheduleTime(words) };
 }

@@ -39,6 +39,7 @@ const projectFields = {
   notifyChannel: channelIdSchema.nullable().optional(),
   maxParallel: countSchema('parallel', 1, 500).default(10),
   requiredApprovals: countSchema('approvals', 1, 10).default(1),
+  promoteFrom: slugSchema('promote_from project').nullable().optional(),
   onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).default('rollback'),
   hooks: hooksSchema.partial().optional(),
 };
@@ -74,6 +75,7 @@ export const projectEditSchema = z
     notifyChannel: channelIdSchema.nullable().optional(),
     maxParallel: countSchema('parallel', 1, 500).optional(),
     requiredApprovals: countSchema('approvals', 1, 10).optional(),
+    promoteFrom: slugSchema('promote_from project').nullable().optional(),
     onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).optional(),
     hooks: hooksSchema.partial().optional(),
   })

@@ -37,6 +37,7 @@ export class ProjectService {
       notifyChannel: data.notifyChannel ?? null,
       maxParallel: data.maxParallel,
       requiredApprovals: data.requiredApprovals,
+      promoteFrom: await this.promotionSource(data.name, data.promoteFrom),
       onFailure: data.onFailure,
       hookBeforeDownload: data.hooks?.before_download ?? '',
       hookAfterDownload: data.hooks?.after_download ?? '',
@@ -105,6 +106,7 @@ export class ProjectService {
     assign('notifyChannel', data.notifyChannel);
     assign('maxParallel', data.maxParallel);
     assign('requiredApprovals', data.requiredApprovals);
+    if (data.promoteFrom !== undefined) assign('promoteFrom', await this.promotionSource(project.name, data.promoteFrom));
     assign('onFailure', data.onFailure);
     if (data.servers) {
       const servers = await this.requireServers(data.servers);
@@ -217,8 +219,17 @@ export class ProjectService {
     }
     return wanted.map((n) => found.find((s) => s.name === n)!);
   }
+
+  /** `promote_from=` names another existing project (null clears the gate). */
+  private async promotionSource(name: string, source: string | null | undefined): Promise<string | null> {
+    if (!source) return null;
+    if (source === name) throw new UserError(`A project cannot promote from itself: name its test project (promote_from=${name}-test).`, { promoteFrom: 'a project cannot promote from itself' });
+    if (!(await this.em.count(Project, { name: source }))) throw new UserError(`No project named ${source} to promote from. See \`project list\`.`, { promoteFrom: 'unknown project' });
+    return source;
+  }
 }
 
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
+
 }

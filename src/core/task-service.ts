@@ -1,3 +1,4 @@
+import { checkPromotion } from './gates/promotion.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
 import { DeployTask, Project, Release, TaskHost, type TaskStatus } from '../db/entities/index.js';
@@ -22,6 +23,8 @@ const deployRequestSchema = z.object({
   scheduledAt: z.date().nullable().optional(),
   hooks: hooksSchema.partial().optional(),
   channel: z.string().optional(),
+  /** An admin's reason to deploy past a gate (a commit not yet proven on the test project). */
+  override: z.string().trim().max(500, 'keep the override reason under 500 characters').optional(),
 });
 export type DeployRequestInput = z.input<typeof deployRequestSchema>;
 
@@ -50,11 +53,15 @@ export class TaskService {
       throw new UserError(`Only admins can change hook scripts (${customised.join(', ')}); deploy with the project's hooks, or ask an admin.`, { hooks: 'only admins can change hook scripts' });
     }
 
+    const promotion = await checkPromotion(this.em, project, { ref: data.ref, commit: data.commit ?? null, override: data.override }, actor);
+    const overridden = project.promoteFrom && !promotion ? data.override ?? null : null;
     const task = this.em.create(DeployTask, {
       project,
       kind: 'deploy',
       ref: data.ref,
       commit: data.commit ?? null,
+      promotion,
+      overrideReason: overridden,
       status: 'pending',
       hookBeforeDownload: hooks.before_download,
       hookAfterDownload: hooks.after_download,
@@ -69,6 +76,7 @@ export class TaskService {
     await this.em.flush(); // the id is part of every message from here on
     transitionTask(task, project.environment === 'prod' ? 'awaiting_approval' : data.scheduledAt ? 'scheduled' : 'approved', now);
     audit(this.em, actor, 'task.request', `task:${task.id}`, { project: project.name, ref: data.ref, scheduledAt: data.scheduledAt ?? null, customisedHooks: customised });
+    if (overridden) audit(this.em, actor, 'task.gate_override', `task:${task.id}`, { gate: 'promotion', from: project.promoteFrom, commit: data.commit ?? null, reason: overridden });
     await this.em.flush();
     return taskView(task);
   }

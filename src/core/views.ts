@@ -33,6 +33,8 @@ export interface ProjectView {
   maxParallel: number;
   /** Distinct approvers a prod deploy needs. */
   requiredApprovals: number;
+  /** The test project a commit must have succeeded on first. */
+  promoteFrom: string | null;
   onFailure: Project['onFailure'];
   hooks: HookScripts;
   lock: { by: string; reason: string | null; at: Date } | null;
@@ -57,6 +59,10 @@ export interface TaskView {
   /** Approvals given so far (a prod deploy may need several), and how many it needs in all. */
   approvals?: { by: string; at: Date }[];
   requiredApprovals?: number;
+  /** Where the commit succeeded before this prod deploy (the promotion gate). */
+  promotion?: { project: string; taskId: number; at: Date } | null;
+  /** An admin's reason for skipping a gate. */
+  overrideReason?: string | null;
   rejectedBy: string | null;
   rejectReason: string | null;
   cancelledBy: string | null;
@@ -115,6 +121,7 @@ export function projectView(p: Project): ProjectView {
     notifyChannel: p.notifyChannel ?? null,
     maxParallel: p.maxParallel,
     requiredApprovals: p.requiredApprovals,
+    promoteFrom: p.promoteFrom ?? null,
     onFailure: p.onFailure,
     hooks: projectHooks(p),
     lock: p.lockedBy ? { by: p.lockedBy, reason: p.lockReason ?? null, at: p.lockedAt ?? new Date(0) } : null,
@@ -137,6 +144,8 @@ export function taskView(t: DeployTask): TaskView {
     approvedAt: t.approvedAt ?? null,
     approvals: (t.approvals ?? (t.approvedBy ? [{ by: t.approvedBy, at: (t.approvedAt ?? t.createdAt).toISOString() }] : [])).map((a) => ({ by: a.by, at: new Date(a.at) })),
     requiredApprovals: t.project.requiredApprovals ?? 1,
+    promotion: t.promotion ? { project: t.promotion.project, taskId: t.promotion.taskId, at: new Date(t.promotion.at) } : null,
+    overrideReason: t.overrideReason ?? null,
     rejectedBy: t.rejectedBy ?? null,
     rejectReason: t.rejectReason ?? null,
     cancelledBy: t.cancelledBy ?? null,

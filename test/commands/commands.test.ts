@@ -238,7 +238,7 @@ describe('project commands', () => {
     expect(fail('project add a repo=r path=p servers=s extra').error).toBe('Unexpected `extra`.');
     const e = fail('project add a repo=r path=p servers=s foo=1');
     expect(e.error).toBe(
-      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= title= on_failure=.',
+      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= promote_from= title= on_failure=.',
     );
     expect(e.usage).toBe(usageFor('project add'));
     expect(e.usage).toContain('/deploy project add <name> repo=<url>');
@@ -291,6 +291,14 @@ describe('deploy', () => {
     expect(fields(ok('/deploy shop v1.4.2', 'deploy'))).toEqual({ kind: 'deploy', project: 'shop', ref: 'v1.4.2' });
     expect(ok('shop feature/Login-Page', 'deploy').ref).toBe('feature/Login-Page');
     expect(ok('shop 3f2a9c1', 'deploy').ref).toBe('3f2a9c1');
+  });
+
+  it('takes an admin\'s override="why" before an optional schedule', () => {
+    expect(fields(ok('shop v2 override="outage hotfix"', 'deploy'))).toEqual({ kind: 'deploy', project: 'shop', ref: 'v2', override: 'outage hotfix' });
+    const scheduled = ok('shop v2 override=why at 18:30', 'deploy');
+    expect([scheduled.override, scheduled.at]).toEqual(['why', { kind: 'time-of-day', hour: 18, minute: 30 }]);
+    expect(fail('shop v2 force=1').error).toBe('Unknown option `force=` for `deploy`. Options: override= (then `at <time>` to schedule).');
+    expect(fail('shop v2 override=""').error).toBe('Say why you override: `override="why"`.');
   });
 
   it('deploy <project> <ref> is the explicit form, for any project name', () => {
@@ -400,7 +408,7 @@ describe('help text and usage', () => {
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     for (const word of RESERVED_WORDS.filter((w) => w !== 'deploy')) expect(HELP_TEXT).toContain(`/deploy ${word}`);
-    expect(HELP_TEXT).toContain('/deploy <project> <ref> [at <time>]');
+    expect(HELP_TEXT).toContain('/deploy <project> <ref> [override="why"] [at <time>]');
   });
 
   it('usageFor gives one command, a group, a section, or the full help', () => {

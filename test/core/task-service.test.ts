@@ -70,6 +70,28 @@ describe('TaskService', () => {
     expect(audits.map((a) => [a.actor, a.details])).toEqual([[carol.id, { selfApproved: false, approval: 1, of: 2 }], [admin.id, { selfApproved: false, approval: 2, of: 2 }]]);
   });
 
+  it('deploys to a project with promote_from only commits that succeeded on its test project; an admin may override, audited', async () => {
+    const sha = (c: string) => c.repeat(40);
+    await expect(db.services().projects.edit(admin, 'api', { promoteFrom: 'nope' })).rejects.toThrow(/No project named nope to promote from/);
+    await expect(db.services().projects.edit(admin, 'api', { promoteFrom: 'api' })).rejects.toThrow(/cannot promote from itself/);
+    await db.services().projects.edit(admin, 'api', { promoteFrom: 'site' });
+    const tested = await db.services().tasks.requestDeploy(bob, { project: 'site', ref: 'v2', commit: sha('a') });
+    // What the runner writes at the end of a successful deploy (the runner is not under test here).
+    await db.em().nativeUpdate(DeployTask, { id: tested.id }, { status: 'success', finishedAt: new Date() });
+    const proven = await db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v2', commit: sha('a') });
+    expect(proven.promotion).toMatchObject({ project: 'site', taskId: tested.id });
+    await db.services().tasks.cancel(admin, proven.id);
+    await expect(db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v3', commit: sha('b') })).rejects.toThrow(
+      'v3 (bbbbbbb) has not succeeded on site yet, and api deploys only what has: deploy it there first (`/deploy site v3`), or an admin can override with a reason: `/deploy api v3 override="why"`.',
+    );
+    await expect(db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v3', commit: sha('b'), override: 'hotfix' })).rejects.toThrow(/Only admins can override/);
+    const overridden = await db.services().tasks.requestDeploy(admin, { project: 'api', ref: 'v3', commit: sha('b'), override: 'outage hotfix' });
+    expect(overridden).toMatchObject({ promotion: null, overrideReason: 'outage hotfix' });
+    const audit = await db.em().findOneOrFail(AuditEvent, { action: 'task.gate_override', target: `task:${overridden.id}` });
+    expect(audit.details).toMatchObject({ gate: 'promotion', from: 'site', reason: 'outage hotfix' });
+    expect(await db.em().count(DeployTask, { project: { name: 'api' }, commit: sha('b') })).toBe(1);
+  });
+
   it('refuses self-approval, except an admin who confirms it', async () => {
     const own = await db.services().tasks.requestDeploy(alice, { project: 'api', ref: 'v2' });
     await expect(db.services().tasks.approve(alice, own.id)).rejects.toThrow(/cannot approve it yourself/);

@@ -34,6 +34,7 @@ function toServiceFields(c: ProjectChanges): ProjectEditInput {
   if (c.channel !== undefined) out.notifyChannel = channelId(c.channel);
   if (c.parallel !== undefined) out.maxParallel = c.parallel;
   if (c.approvals !== undefined) out.requiredApprovals = c.approvals;
+  if (c.promoteFrom !== undefined) out.promoteFrom = c.promoteFrom || null;
   if (c.onFailure !== undefined) out.onFailure = c.onFailure;
   return out;
 }
@@ -54,6 +55,7 @@ export function describeProject(p: ProjectView, live: { server: string; release:
         ['Approvers', p.approvers.length ? `${p.approvers.map(mention).join(', ')}${p.environment === 'prod' && p.requiredApprovals > 1 ? ` (${p.requiredApprovals} needed)` : ''}` : '—'],
         ['On failure', p.onFailure === 'rollback' ? 'switch every server back' : 'keep healthy servers on the new release'],
         ['Parallel servers', String(p.maxParallel)],
+        ...(p.promoteFrom ? [['Promotes from', `${p.promoteFrom} (a commit must succeed there first)`] as [string, string]] : []),
         ['Channel', p.notifyChannel ? `<#${p.notifyChannel}>` : '—'],
         ['Hooks', hooks || 'none'],
       ],

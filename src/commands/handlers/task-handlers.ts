@@ -26,6 +26,8 @@ export function describeTask(t: TaskView, hosts: TaskHost[], timeZone: string, q
     ['Ref', t.kind === 'rollback' ? (t.releaseId ?? t.ref) : `\`${t.ref}\` → \`${shortSha(t.commit)}\``],
     ['Requested by', mention(t.requestedBy)],
   ];
+  if (t.promotion) fields.push(['Already ran on', `${t.promotion.project} (#${t.promotion.taskId})`]);
+  if (t.overrideReason) fields.push(['Gate overridden', t.overrideReason]);
   const progress = approvalProgress(t);
   if (progress) fields.push(['Approvals', progress]);
   else if (t.approvedBy) fields.push(['Approved by', mention(t.approvedBy)]);
@@ -57,14 +59,15 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
       // Resolve the ref now: "no such tag" is an answer the requester should get at once, not a failed task later.
       await deps.git.ensureMirror(project.repoUrl);
       const commit = await deps.git.resolveRef(project.repoUrl, command.ref);
-      const task = await services.tasks.requestDeploy(actor, { project: project.name, ref: command.ref, commit, scheduledAt, hooks: command.hooks, channel }, now);
+      const task = await services.tasks.requestDeploy(actor, { project: project.name, ref: command.ref, commit, scheduledAt, hooks: command.hooks, channel, override: command.override }, now);
       await deps.coordinator.dispatch();
       const changes = await summariseChanges(services.em, deps.git, project.name, commit);
       const queue = task.status === 'approved' ? await deps.coordinator.queuePosition(task.id) : null;
       const state = queue && (queue.lock || queue.blockedBy)
         ? `is ${waitingWords(project.name, queue)}`
         : task.status === 'awaiting_approval' ? `waits for approval by ${project.approvers.map(mention).join(' or ')}` : task.status === 'scheduled' ? `is scheduled for ${formatTime(task.scheduledAt!, zone)}` : 'is starting';
-      const headline = `Deploy #${task.id} of ${project.name} ${command.ref} (${shortSha(commit)}) ${state}.`;
+      const ran = task.promotion ? ` It already succeeded on ${task.promotion.project} (#${task.promotion.taskId}).` : task.overrideReason ? ` The promotion gate was overridden: ${task.overrideReason}.` : '';
+      const headline = `Deploy #${task.id} of ${project.name} ${command.ref} (${shortSha(commit)}) ${state}.${ran}`;
       return taskOutcome('requested', task, reply(headline, { type: 'text', text: headline }, { type: 'text', text: changeLines(changes).join('\n') }));
     }
     case 'tasks': {

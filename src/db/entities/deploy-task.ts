@@ -48,6 +48,9 @@ export class DeployTask {
    */
   approvals?: { by: string; at: string }[] | null;
   approvalCount: number = 0;
+  /** Where the commit succeeded before (the promotion gate), or an admin's reason to skip a gate. */
+  promotion?: { project: string; taskId: number; at: string } | null;
+  overrideReason?: string | null;
   rejectedBy?: string | null;
   rejectedAt?: Date | null;
   rejectReason?: string | null;
@@ -110,6 +113,8 @@ export const DeployTaskSchema = new EntitySchema<DeployTask>({
     approvedAt: { type: 'datetime', nullable: true },
     approvals: { type: 'json', nullable: true },
     approvalCount: { type: 'integer', default: 0 },
+    promotion: { type: 'json', nullable: true },
+    overrideReason: { type: 'text', nullable: true },
     rejectedBy: { type: 'string', length: 64, nullable: true },
     rejectedAt: { type: 'datetime', nullable: true },
     rejectReason: { type: 'text', nullable: true },

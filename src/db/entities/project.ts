@@ -22,6 +22,8 @@ export class Project {
   maxParallel: number = 10;
   /** Distinct approvers (never the requester) a prod deploy needs: N of the M approvers. */
   requiredApprovals: number = 1;
+  /** The test project a commit must have succeeded on before this one deploys it. */
+  promoteFrom?: string | null;
   onFailure: FailurePolicy = 'rollback';
   hookBeforeDownload: string = '';
   hookAfterDownload: string = '';
@@ -53,6 +55,7 @@ export const ProjectSchema = new EntitySchema<Project>({
     notifyChannel: { type: 'string', length: 32, nullable: true },
     maxParallel: { type: 'integer', default: 10 },
     requiredApprovals: { type: 'integer', default: 1 },
+    promoteFrom: { type: 'string', length: 63, nullable: true },
     onFailure: { type: 'string', length: 16, default: 'rollback' },
     hookBeforeDownload: { type: 'text', default: '' },
     hookAfterDownload: { type: 'text', default: '' },

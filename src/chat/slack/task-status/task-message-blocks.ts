@@ -5,6 +5,7 @@ import { changeLines } from '../../../commands/change-lines.js';
 import { taskLine } from '../../../commands/handlers/task-handlers.js';
 import type { TaskProgress } from '../../task-progress.js';
 import { TASK_ACTIONS } from '../action-ids.js';
+import { escapeMrkdwn } from '../blocks/text.js';
 
 /* Block Kit, loosely typed: the shapes are Slack's, checked by tests against the stand-in. */
 export type Block = Record<string, unknown>;
@@ -102,6 +103,8 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     `*${t.environment}*`,
     `requested by ${mention(t.requestedBy)}`,
     t.kind === 'deploy' && approvalProgress(t) ? approvalProgress(t) : t.approvedBy && t.kind === 'deploy' ? `approved by ${mention(t.approvedBy)}` : '',
+    t.promotion ? `succeeded on ${t.promotion.project} (#${t.promotion.taskId})` : '',
+    t.overrideReason ? `gate overridden: _${escapeMrkdwn(t.overrideReason).slice(0, 300)}_` : '',
     t.rejectedBy ? `rejected by ${mention(t.rejectedBy)}` : '',
     t.cancelledBy && t.status === 'cancelled' ? `cancelled by ${mention(t.cancelledBy)}` : '',
   ].filter(Boolean);
