@@ -5,6 +5,7 @@ import type { CommandDeps } from './command-deps.js';
 import type { CommandOutcome } from './command-outcome.js';
 import type { Command } from './command-types.js';
 import { HELP_TEXT, parseCommand, usageFor } from './commands.js';
+import { handleFreezeCommand } from './handlers/freeze-handlers.js';
 import { handleProjectCommand } from './handlers/project-handlers.js';
 import { handleServerCommand } from './handlers/server-handlers.js';
 import { handleTaskCommand } from './handlers/task-handlers.js';
@@ -89,6 +90,10 @@ export class CommandExecutor {
       case 'approve':
       case 'reject':
         return handleTaskCommand(command, actor, services, this.deps, options.channel);
+      case 'freeze-add':
+      case 'freeze-list':
+      case 'freeze-remove':
+        return handleFreezeCommand(command, actor, services, this.deps);
     }
   }
 

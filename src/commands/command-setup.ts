@@ -17,7 +17,7 @@ import {
 
 /** `server …` and `project …`: the setup commands. */
 
-function subVerb<V extends string>(cur: Cursor, group: 'server' | 'project', verbs: readonly V[]): V | 'help' {
+export function subVerb<V extends string>(cur: Cursor, group: 'server' | 'project' | 'freeze', verbs: readonly V[]): V | 'help' {
   cur.path = group;
   const token: Token | undefined = cur.next();
   if (token === undefined) cur.fail(`Missing ${group} command: ${verbs.join(', ')}.`);

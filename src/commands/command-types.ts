@@ -91,7 +91,10 @@ export type Command =
   | C<'lock', { project: string; reason?: string }>
   | C<'unlock', { project: string }>
   | C<'approve', { taskId: number; /** Set by an adapter after an explicit confirmation (button, `--self`). */ confirmSelf?: boolean }>
-  | C<'reject', { taskId: number; reason: string }>;
+  | C<'reject', { taskId: number; reason: string }>
+  | C<'freeze-add', { scope: string; from?: ScheduleTime; to?: ScheduleTime; cron?: string; durationSeconds?: number; tz?: string; reason: string }>
+  | C<'freeze-list', { scope?: string }>
+  | C<'freeze-remove', { id: number }>;
 
 export type CommandKind = Command['kind'];
 export type CommandOf<K extends CommandKind> = Extract<Command, { kind: K }>;

@@ -86,6 +86,10 @@ const ENTRIES: readonly UsageEntry[] = [
   { path: 'reject', group: 'operations', usage: `${P} reject <task> <reason…>`, summary: 'reject a deploy waiting for approval' },
   { path: 'lock', group: 'operations', usage: `${P} lock <project> [<reason…>]`, summary: 'stop deploys of a project' },
   { path: 'unlock', group: 'operations', usage: `${P} unlock <project>`, summary: 'allow deploys again' },
+  { path: 'freeze add', group: 'operations', usage: `${P} freeze add <project|all> from <time> to <time> reason="…" [tz=<zone>]`, summary: 'a one-off freeze window: deploys wait until it ends' },
+  { path: 'freeze add', group: 'operations', usage: `${P} freeze add <project|all> cron="0 18 * * 5" for=62h reason="…" [tz=<zone>]`, summary: 'a recurring freeze window (cron, then how long)' },
+  { path: 'freeze list', group: 'operations', usage: `${P} freeze list [<project>]`, summary: 'freeze windows, in force now or to come' },
+  { path: 'freeze remove', group: 'operations', usage: `${P} freeze remove <id>`, summary: 'remove a freeze window' },
   { path: 'help', group: 'operations', usage: `${P} help [<topic>]`, summary: 'this help, or help on one command (help server add)' },
 ];
 
@@ -99,8 +103,9 @@ const GROUP_TITLES: Record<HelpGroup, string> = {
 /** Verbs that start a command; any other first word is a project name (`/deploy <project> <ref>`). */
 export const RESERVED_WORDS: readonly string[] = [
   'help', 'server', 'project', 'deploy', 'tasks', 'status', 'cancel', 'retry',
-  'rollback', 'refs', 'lock', 'unlock', 'approve', 'reject',
+  'rollback', 'refs', 'lock', 'unlock', 'approve', 'reject', 'freeze',
 ];
+export const FREEZE_VERBS = ['add', 'list', 'remove'] as const;
 export const SERVER_VERBS = ['add', 'list', 'show', 'edit', 'remove', 'check'] as const;
 export const PROJECT_VERBS = ['add', 'list', 'show', 'edit', 'remove', 'hooks'] as const;
 
@@ -137,7 +142,7 @@ export function isHelpTopic(topic: string): boolean {
 
 /** Known help topics, for "did you mean" on `help <topic>`. */
 export function helpTopics(): string[] {
-  return [...new Set([...Object.keys(GROUP_TITLES), ...ENTRIES.map((e) => e.path), 'server', 'project'])];
+  return [...new Set([...Object.keys(GROUP_TITLES), ...ENTRIES.map((e) => e.path), 'server', 'project', 'freeze'])];
 }
 
 /**

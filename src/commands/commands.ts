@@ -2,6 +2,7 @@ import { UserError } from '../errors.js';
 import { CommandSyntaxError, Lexer } from './command-lexer.js';
 import { parseProject, parseServer } from './command-setup.js';
 import { parseScheduleTime } from './command-time.js';
+import { parseFreeze } from './freeze-command.js';
 import type { Command, ParseOptions, ParseResult } from './command-types.js';
 import { closest, HELP_TEXT, helpTopics, isHelpTopic, RESERVED_WORDS, usageFor } from './command-usage.js';
 import { Cursor, parseTaskId } from './command-values.js';
@@ -81,6 +82,8 @@ function parseBody(cur: Cursor, body: string, raw: string): Command {
       return parseServer(cur, raw);
     case 'project':
       return parseProject(cur, raw);
+    case 'freeze':
+      return parseFreeze(cur, raw);
     case 'deploy':
       cur.path = 'deploy';
       return parseDeploy(cur, cur.word('<project>'), raw);

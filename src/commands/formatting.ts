@@ -10,6 +10,10 @@ export { mention };
  */
 export function waitingWords(project: string, queue: QueueState): string {
   if (queue.lock) return `held: ${project} is locked by ${mention(queue.lock.by)}${queue.lock.reason ? ` (${queue.lock.reason})` : ''}; it starts after unlock`;
+  if (queue.freeze) {
+    const f = queue.freeze;
+    return `held: ${f.allProjects ? 'every project' : project} is frozen (${f.reason}) until ${formatTime(f.endsAt, f.timeZone)}; it starts when the window ends`;
+  }
   if (queue.position === 0) return '';
   return queue.blockedBy ? `queued (position ${queue.position}): it starts when deploy #${queue.blockedBy} finishes` : `queued (position ${queue.position})`;
 }

@@ -1,3 +1,4 @@
+import { projectFreeze } from './gates/freeze-service.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { DeployTask } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
@@ -161,9 +162,10 @@ export class DeployCoordinator {
     if (!task || (task.status !== 'approved' && task.status !== 'scheduled')) return null;
     const running = await em.findOne(DeployTask, { project: task.project, status: 'running' }, { fields: ['id'] });
     const lock = task.project.lockedBy ? { by: task.project.lockedBy, reason: task.project.lockReason ?? null } : null;
-    if (task.status === 'scheduled') return { position: 0, blockedBy: running?.id ?? null, lock };
+    const freeze = task.overrideReason ? null : await projectFreeze(em, task.project.id, this.now());
+    if (task.status === 'scheduled') return { position: 0, blockedBy: running?.id ?? null, lock, freeze };
     const ahead = await em.count(DeployTask, { project: task.project, status: 'approved', id: { $lt: task.id } });
-    return { position: ahead + 1, blockedBy: running?.id ?? null, lock };
+    return { position: ahead + 1, blockedBy: running?.id ?? null, lock, freeze };
   }
 
   private async dispatchOnce(): Promise<void> {
@@ -176,13 +178,15 @@ export class DeployCoordinator {
       if (this.adopted.size === 0) return;
       where.id = { $in: [...this.adopted] };
     }
-    const ready = await em.find(DeployTask, where, { orderBy: { id: 'asc' }, fields: ['id', 'project'] });
+    const ready = await em.find(DeployTask, where, { orderBy: { id: 'asc' }, fields: ['id', 'project', 'overrideReason'] });
     const tried = new Set<number>();
     for (const task of ready) {
       // Oldest first within a project: only the head of each queue may start.
       if (tried.has(task.project.id)) continue;
       tried.add(task.project.id);
       if (this.stopped) return;
+      // A freeze window holds the queue (an admin's override passes); the ticker looks again.
+      if (!task.overrideReason && (await projectFreeze(em, task.project.id, now))) continue;
       if (!(await this.store.claim(task.id))) continue;
       await this.start(task.id);
     }

@@ -1,3 +1,4 @@
+import { projectFreeze } from './gates/freeze-service.js';
 import { checkPromotion } from './gates/promotion.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
@@ -54,7 +55,10 @@ export class TaskService {
     }
 
     const promotion = await checkPromotion(this.em, project, { ref: data.ref, commit: data.commit ?? null, override: data.override }, actor);
-    const overridden = project.promoteFrom && !promotion ? data.override ?? null : null;
+    const frozen = await projectFreeze(this.em, project.id, now);
+    if (data.override !== undefined && !actor.isAdmin) throw new UserError('Only admins can override a release gate (a freeze window, the promotion rule).');
+    const passed = [project.promoteFrom && !promotion ? 'promotion' : null, frozen ? 'freeze' : null].filter((g): g is string => g !== null);
+    const overridden = passed.length && data.override ? data.override : null;
     const task = this.em.create(DeployTask, {
       project,
       kind: 'deploy',
@@ -76,7 +80,10 @@ export class TaskService {
     await this.em.flush(); // the id is part of every message from here on
     transitionTask(task, project.environment === 'prod' ? 'awaiting_approval' : data.scheduledAt ? 'scheduled' : 'approved', now);
     audit(this.em, actor, 'task.request', `task:${task.id}`, { project: project.name, ref: data.ref, scheduledAt: data.scheduledAt ?? null, customisedHooks: customised });
-    if (overridden) audit(this.em, actor, 'task.gate_override', `task:${task.id}`, { gate: 'promotion', from: project.promoteFrom, commit: data.commit ?? null, reason: overridden });
+    for (const gate of overridden ? passed : []) {
+      const what = gate === 'promotion' ? { from: project.promoteFrom } : { freeze: frozen!.reason, until: frozen!.endsAt.toISOString() };
+      audit(this.em, actor, 'task.gate_override', `task:${task.id}`, { gate, ...what, commit: data.commit ?? null, reason: overridden });
+    }
     await this.em.flush();
     return taskView(task);
   }

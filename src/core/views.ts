@@ -171,4 +171,6 @@ export interface QueueState {
   blockedBy: number | null;
   /** The project is locked: the task waits until it is unlocked. */
   lock: { by: string; reason: string | null } | null;
+  /** A freeze window holds the project: the task waits until it ends. */
+  freeze?: { reason: string; endsAt: Date; timeZone: string; allProjects: boolean } | null;
 }

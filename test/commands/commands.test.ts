@@ -432,3 +432,26 @@ describe('help text and usage', () => {
     }
   });
 });
+
+describe('freeze commands', () => {
+  it('freeze add: one-off with from/to, or recurring with cron and for', () => {
+    expect(fields(ok('freeze add shop from 2026-12-24T00:00 to 2026-12-27T00:00 reason="holidays"', 'freeze-add'))).toEqual({
+      kind: 'freeze-add', scope: 'shop', reason: 'holidays', from: { kind: 'datetime', iso: '2026-12-24T00:00' }, to: { kind: 'datetime', iso: '2026-12-27T00:00' },
+    });
+    expect(fields(ok('freeze add all cron="0 18 * * 5" for=62h tz=Europe/Paris reason="weekend"', 'freeze-add'))).toEqual({
+      kind: 'freeze-add', scope: 'all', reason: 'weekend', tz: 'Europe/Paris', cron: '0 18 * * 5', durationSeconds: 62 * 3600,
+    });
+    expect(ok('freeze add all cron="0 0 * * *" for=1d12h30m reason=x', 'freeze-add').durationSeconds).toBe(36 * 3600 + 1800);
+    expect(fields(ok('freeze list', 'freeze-list'))).toEqual({ kind: 'freeze-list' });
+    expect(fields(ok('freeze remove 3', 'freeze-remove'))).toEqual({ kind: 'freeze-remove', id: 3 });
+  });
+
+  it('freeze add refuses what it cannot read, saying how to write it', () => {
+    expect(fail('freeze add shop from 2026-12-24T00:00 to 2026-12-27T00:00').error).toBe('Say why deploys are frozen: `reason="…"`.');
+    expect(fail('freeze add all cron="0 18 * * 5" reason=w').error).toBe('A recurring freeze needs its length: `for=62h` (or `30m`, `2d`, `1d12h`).');
+    expect(fail('freeze add all cron="0 18 * * 5" for=soon reason=w').error).toBe('`for=soon` is not a duration: write e.g. `62h`, `30m`, `2d` or `1d12h`.');
+    expect(fail('freeze add all from 2026-12-24T00:00 reason=w').error).toBe('A one-off freeze needs both ends: `from <time> to <time>`.');
+    expect(fail('freeze add all cron="* * * * *" for=1h from 2026-12-24T00:00 to 2026-12-25T00:00 reason=w').error).toMatch(/either one-off .* or recurring/);
+    expect(fail('freeze frobnicate').error).toBe('Unknown freeze command `frobnicate`. Try one of: add, list, remove.');
+  });
+});

@@ -63,7 +63,7 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
       await deps.coordinator.dispatch();
       const changes = await summariseChanges(services.em, deps.git, project.name, commit);
       const queue = task.status === 'approved' ? await deps.coordinator.queuePosition(task.id) : null;
-      const state = queue && (queue.lock || queue.blockedBy)
+      const state = queue && (queue.lock || queue.freeze || queue.blockedBy)
         ? `is ${waitingWords(project.name, queue)}`
         : task.status === 'awaiting_approval' ? `waits for approval by ${project.approvers.map(mention).join(' or ')}` : task.status === 'scheduled' ? `is scheduled for ${formatTime(task.scheduledAt!, zone)}` : 'is starting';
       const ran = task.promotion ? ` It already succeeded on ${task.promotion.project} (#${task.promotion.taskId}).` : task.overrideReason ? ` The promotion gate was overridden: ${task.overrideReason}.` : '';
@@ -122,7 +122,7 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
         const task = await services.tasks.approve(actor, command.taskId, { confirmSelf: command.confirmSelf === true }, now);
         await deps.coordinator.dispatch();
         const queue = await deps.coordinator.queuePosition(task.id);
-        const held = queue?.lock ? ` It is ${waitingWords(task.project, queue)}.` : '';
+        const held = queue && (queue.lock || queue.freeze) ? ` It is ${waitingWords(task.project, queue)}.` : '';
         const progress = approvalProgress(task);
         return taskOutcome('approved', task, reply(`${mention(actor.id)} approved deploy #${task.id}${progress ? `: ${progress}` : ''}.${held}`));
       } catch (err) {

@@ -114,7 +114,7 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
   ];
   if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:alarm_clock: runs at ${formatTime(t.scheduledAt, options.timeZone)}` }] });
   const waiting = (t.status === 'approved' || t.status === 'scheduled') && p.queue ? waitingWords(t.project, p.queue) : '';
-  if (waiting) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${p.queue?.lock ? ':lock:' : ':hourglass_flowing_sand:'} ${waiting}` }] });
+  if (waiting) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${p.queue?.lock ? ':lock:' : p.queue?.freeze ? ':snowflake:' : ':hourglass_flowing_sand:'} ${escapeMrkdwn(waiting)}` }] });
   if (p.changes && !p.finished) {
     const lines = changeLines(p.changes);
     if (lines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) } });
@@ -132,6 +132,6 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
   }
   const actions = buttons(p);
   if (actions) blocks.push(actions);
-  const progress = t.status === 'running' ? ` (${headline(p).replace('running · ', '')})` : p.queue?.lock && (t.status === 'approved' || t.status === 'scheduled') ? ' (held by a lock)' : t.status === 'approved' && p.queue?.blockedBy ? ` (waits for #${p.queue.blockedBy})` : '';
+  const progress = t.status === 'running' ? ` (${headline(p).replace('running · ', '')})` : (p.queue?.lock || p.queue?.freeze) && (t.status === 'approved' || t.status === 'scheduled') ? ` (held by a ${p.queue.lock ? 'lock' : 'freeze'})` : t.status === 'approved' && p.queue?.blockedBy ? ` (waits for #${p.queue.blockedBy})` : '';
   return { text: `${taskLine(t)}${progress}`, blocks };
 }
