@@ -98,11 +98,12 @@ const PROJECT_SPECS = {
   path: text,
   servers: list(),
   env: oneOf(['test', 'prod'] as const),
-  keep: int(1),
+  // The same limits as the project schema's, so the parser names the real maximum.
+  keep: int(1, 100),
   branch: text,
   approvers: users,
   channel,
-  parallel: int(1),
+  parallel: int(1, 500),
   title: text,
   on_failure: oneOf(['rollback', 'continue'] as const),
 };

@@ -84,6 +84,7 @@ export type Command =
   | C<'retry', { taskId: number }>
   | C<'rollback', { project: string; release?: string; /** The deploy whose Roll back button was clicked. */ undoes?: number }>
   | C<'refs', { project: string }>
+  | C<'releases', { project: string }>
   | C<'lock', { project: string; reason?: string }>
   | C<'unlock', { project: string }>
   | C<'approve', { taskId: number; /** Set by an adapter after an explicit confirmation (button, `--self`). */ confirmSelf?: boolean }>

@@ -129,9 +129,10 @@ export function int(min: number, max = Number.MAX_SAFE_INTEGER): OptionSpec<numb
 }
 
 export function parseIntIn(value: string, min: number, max: number, what: string, fail: (m: string) => never): number {
-  if (!/^\d+$/.test(value)) fail(`${what} must be a whole number, not \`${value}\`.`);
+  // A negative number is a number out of range, not "not a whole number".
+  if (!/^-?\d+$/.test(value)) fail(`${what} must be a whole number${max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : ''}, not \`${value}\`.`);
   const n = Number(value);
-  if (n < min || n > max) fail(`${what} must be between ${min} and ${max}, not ${value}.`);
+  if (n < min || n > max) fail(max < Number.MAX_SAFE_INTEGER ? `${what} must be between ${min} and ${max}, not ${value}.` : `${what} must be at least ${min}, not ${value}.`);
   return n;
 }
 

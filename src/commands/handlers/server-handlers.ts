@@ -7,6 +7,7 @@ import { HostKeyMismatchError, normalizeFingerprint } from '../../pipeline/ssh/s
 import type { CommandDeps } from '../command-deps.js';
 import type { CommandOutcome } from '../command-outcome.js';
 import type { CommandOf } from '../command-types.js';
+import { expandHome } from '../home-path.js';
 import { reply, type Reply } from '../reply.js';
 
 const ok = (r: Reply): CommandOutcome => ({ kind: 'reply', reply: r });
@@ -43,7 +44,7 @@ export async function handleServerCommand(
         port: command.port ?? 22,
         username: command.user,
         authKind: command.auth?.method ?? 'key',
-        keyPath: command.auth?.method === 'key' ? command.auth.keyPath : undefined,
+        keyPath: command.auth?.method === 'key' ? expandHome(command.auth.keyPath) : undefined,
         labels: command.labels ?? [],
       });
       const r = describeServer(added);
@@ -64,7 +65,7 @@ export async function handleServerCommand(
       return ok(describeServer(await services.servers.show(command.name)));
     case 'server-edit': {
       const c = command.changes;
-      const edited = await services.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath: c.keyPath, labels: c.labels });
+      const edited = await services.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath: c.keyPath === undefined ? undefined : expandHome(c.keyPath), labels: c.labels });
       const r = describeServer(edited);
       return ok({ ...r, text: `Updated server ${edited.name}.`, blocks: [{ type: 'text', text: `:white_check_mark: Updated server *${edited.name}*.` }, ...r.blocks] });
     }
