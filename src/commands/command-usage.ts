@@ -41,8 +41,8 @@ const ENTRIES: readonly UsageEntry[] = [
     group: 'projects',
     usage:
       `${P} project add <name> repo=<url> path=<dir> servers=<a,b> [env=test|prod] [keep=<n>] [branch=<b>]` +
-      ' [approvers=@a,@b] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue]',
-    summary: 'add a project',
+      ' [approvers=@a,@b] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue] [offline]',
+    summary: 'add a project (the repository and branch are checked; offline skips that)',
   },
   { path: 'project list', group: 'projects', usage: `${P} project list`, summary: 'list projects' },
   { path: 'project show', group: 'projects', usage: `${P} project show <name>`, summary: "show a project's settings" },

@@ -97,7 +97,8 @@ export class Cursor {
       }
       if (!hasOwn(specs, opt.key)) {
         if (opt.key === 'password' || opt.key === 'passphrase') {
-          this.fail('Never type a password in chat. Open the form instead (run the command without arguments), or use a key.');
+          // Secrets never travel in command text (history, audit, chat): they are asked for, hidden.
+          this.fail(`Never type a ${opt.key} in a command. Leave it out: the deploybot shell asks for it (hidden); in Slack, open the form (run the command without arguments).`);
         }
         const near = closest(opt.key, keys);
         const hint = near ? ` Did you mean \`${near}=\`?` : '';

@@ -114,8 +114,8 @@ describe('server commands', () => {
   });
 
   it('refuses passwords typed in chat', () => {
-    expect(fail('server add web root@h password=hunter2').error).toContain('Never type a password in chat');
-    expect(fail('server edit web password=hunter2').error).toContain('Never type a password in chat');
+    expect(fail('server add web root@h password=hunter2').error).toContain('Never type a password in a command');
+    expect(fail('server edit web password=hunter2').error).toContain('Never type a password in a command');
   });
 
   it('server list / show / remove / check', () => {

@@ -45,7 +45,10 @@ export function describeTask(t: TaskView, hosts: TaskHost[], timeZone: string, r
     blocks.push({
       type: 'list',
       // Where a server stopped matters while it runs or after it failed; "done at after_deploy" only confuses.
-      items: hosts.map((h) => `*${h.serverName}*: ${h.status}${h.stage && (h.status === 'running' || h.status === 'failed') ? ` at ${h.stage}` : ''}${h.error ? ` — ${h.error}` : ''}`),
+      items: hosts.map((h) => {
+        if (h.status === 'failed' && /^connect: /.test(h.error ?? '')) return `*${h.serverName}*: could not connect — ${h.error!.replace(/^connect: /, '')}`;
+        return `*${h.serverName}*: ${h.status}${h.stage && (h.status === 'running' || h.status === 'failed') ? ` at ${h.stage}` : ''}${h.error ? ` — ${h.error}` : ''}`;
+      }),
     });
   }
   if (t.error) blocks.push({ type: 'text', text: `:x: ${t.error}` });
