@@ -239,3 +239,27 @@ describe('the first hour in the shell', () => {
   });
 });
 
+
+describe('an encrypted key given to an existing server', () => {
+  it('asks for the passphrase at server edit, and a key without one explains how to give it', async () => {
+    const keyDir = makeScratchDir('deploybot-edit-key-');
+    const edit = startDeploybot([], { cwd: keyDir, env: deploybotEnv(join(keyDir, 'data'), { HOME: keyDir, DEPLOYBOT_SHELL_USER: 'alice', DEPLOYBOT_SSH_KEY: lockedKey.privateKeyPath }) });
+    const sayHere = async (line: string, expected: RegExp | string) => {
+      const from = edit.stdout().length;
+      edit.send(line);
+      return edit.waitFor(expected, { from, timeoutMs: 30_000 });
+    };
+    try {
+      await sayHere(`server add s root@127.0.0.1:${server.port}`, 'Added server s');
+      const noPassphrase = await sayHere('server check s', '⚠');
+      expect(noPassphrase).toContain('is protected by a passphrase deploybot was not given');
+      expect(noPassphrase).toContain('server edit s key=<path>');
+      await sayHere(`server edit s key=${lockedKey.privateKeyPath}`, `Passphrase for ${lockedKey.privateKeyPath}: `);
+      const updated = await sayHere(PASSPHRASE, /Updated server s|⚠/);
+      expect(updated).toContain('Updated server s');
+      expect(await sayHere('server check s', /reachable|⚠/)).toContain('s is reachable');
+    } finally {
+      edit.child.kill('SIGKILL');
+    }
+  });
+});

@@ -105,12 +105,36 @@ export async function serverAddWithSecrets(session: ShellSession, actor: Actor, 
     if (password === undefined) return session.cancelled('no server was added');
     return addWithSecrets(session, actor, command, { password });
   }
+  const passphrase = await askPassphrase(session, keyPath, 'no server was added');
+  return typeof passphrase === 'string' ? addWithSecrets(session, actor, command, { keyPath, passphrase }) : passphrase;
+}
+
+/** `server edit <name> key=<encrypted key>`: the passphrase is asked for, hidden, as at `server add`. */
+export async function serverEditWithSecrets(session: ShellSession, actor: Actor, command: CommandOf<'server-edit'>): Promise<CommandOutcome | undefined> {
+  const c = command.changes;
+  if (c.keyPath === undefined) return undefined;
+  const keyPath = expandHome(c.keyPath);
+  if (privateKeyFileState(keyPath) !== 'needs-passphrase') return undefined;
+  if (!actor.isAdmin) return refuse('Only deploybot admins can edit servers.');
+  if (!session.io.canAsk) return refuse(`The passphrase of ${keyPath} is asked for, hidden, and there is no terminal here: run \`server edit\` in the deploybot shell (\`npm start\`).`);
+  const passphrase = await askPassphrase(session, keyPath, 'the server was not changed');
+  if (typeof passphrase !== 'string') return passphrase;
+  const edited = await session.attempt('server edit', () =>
+    session.runtime.app.withServices((s) => s.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath, passphrase, labels: c.labels })),
+  );
+  if ('failed' in edited) return edited.failed;
+  const r = describeServer(edited.value);
+  return { kind: 'reply', reply: { ...r, text: `Updated server ${edited.value.name}.`, blocks: [{ type: 'text', text: `:white_check_mark: Updated server *${edited.value.name}*.` }, ...r.blocks] } };
+}
+
+/** Asks until the passphrase opens the key (three tries at a terminal, one from a script). */
+async function askPassphrase(session: ShellSession, keyPath: string, nothingDone: string): Promise<string | CommandOutcome> {
   for (let attempt = 1; ; attempt++) {
     const passphrase = await session.question(`Passphrase for ${keyPath}: `, { hidden: true, required: true });
-    if (passphrase === undefined) return session.cancelled('no server was added');
-    if (privateKeyFileState(keyPath, passphrase) === 'ok') return addWithSecrets(session, actor, command, { keyPath, passphrase });
-    if (attempt >= 3 || !io.interactive) return refuse(`That passphrase does not open ${keyPath}: no server was added.`);
-    io.print('That passphrase does not open the key; try again (Ctrl-C to give up).');
+    if (passphrase === undefined) return session.cancelled(nothingDone);
+    if (privateKeyFileState(keyPath, passphrase) === 'ok') return passphrase;
+    if (attempt >= 3 || !session.io.interactive) return refuse(`That passphrase does not open ${keyPath}: ${nothingDone}.`);
+    session.io.print('That passphrase does not open the key; try again (Ctrl-C to give up).');
   }
 }
 

@@ -67,6 +67,7 @@ export async function handleServerCommand(
       return ok(describeServer(await services.servers.show(command.name)));
     case 'server-edit': {
       const c = command.changes;
+      if (c.keyPath !== undefined) assertNoPassphraseNeeded(expandHome(c.keyPath));
       const edited = await services.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath: c.keyPath === undefined ? undefined : expandHome(c.keyPath), labels: c.labels });
       const r = describeServer(edited);
       return ok({ ...r, text: `Updated server ${edited.name}.`, blocks: [{ type: 'text', text: `:white_check_mark: Updated server *${edited.name}*.` }, ...r.blocks] });
@@ -86,7 +87,7 @@ export async function handleServerCommand(
 function assertNoPassphraseNeeded(keyPath: string): void {
   if (privateKeyFileState(keyPath) !== 'needs-passphrase') return;
   throw new UserError(
-    `The key ${keyPath} is protected by a passphrase, which is never typed in a command: open the form (\`/deploy server add\` with no arguments) and give the passphrase there, or run \`server add\` in the deploybot shell, which asks for it hidden.`,
+    `The key ${keyPath} is protected by a passphrase, which is never typed in a command: give it in the form (\`/deploy server add\` or \`/deploy server edit <name>\` with no other arguments), or run the command in the deploybot shell, which asks for it hidden.`,
     { keyPath: 'this key needs its passphrase' },
   );
 }

@@ -74,6 +74,9 @@ export function classifyConnectError(
   if (err.level === 'agent') {
     return make(`ssh-agent could not be used for ${where}: ${detail}`, false);
   }
+  if (/no passphrase given/i.test(err.message)) {
+    return make(`the private key for ${target.name} is protected by a passphrase deploybot was not given: give the key again with \`server edit ${target.name} key=<path>\` in the deploybot shell, which asks for the passphrase (hidden), or use the form`, false);
+  }
   if (/privateKey|private key|passphrase|decrypt/i.test(err.message)) {
     return make(`the private key for ${target.name} cannot be used: ${detail}`, false);
   }
