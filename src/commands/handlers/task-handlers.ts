@@ -162,7 +162,7 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
         await deps.coordinator.dispatch();
         return taskOutcome('approved', task, withData(reply(`${mention(actor.id)} approved deploy #${task.id}.`), { task }));
       } catch (err) {
-        if (err instanceof SelfApprovalNeedsConfirmation) return { kind: 'confirm-self-approval', taskId: err.taskId, reply: reply(err.message) };
+        if (err instanceof SelfApprovalNeedsConfirmation) return { kind: 'confirm-self-approval', taskId: err.taskId, reply: withData(reply(err.message), { taskId: err.taskId, needsConfirmation: true }) };
         throw err;
       }
     }
