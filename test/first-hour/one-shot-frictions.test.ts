@@ -45,6 +45,9 @@ function run(cmd: string, args: string[], runEnv: Record<string, string>, cwd = 
   });
 }
 
+/** Each case starts real processes (deploybot, git, ssh) on a shared 2-core machine. */
+const SPAWNS = 180_000;
+
 beforeAll(async () => {
   key = await generateKeyPair();
   [server, repo] = await Promise.all([
@@ -68,7 +71,7 @@ afterAll(async () => {
   removeScratchDirs();
 });
 
-describe('--json', () => {
+describe('--json', { timeout: SPAWNS }, () => {
   it('gives lists and details a structured result, without markup', async () => {
     const servers = json(await runDeploybot(['--json', 'server', 'list'], { cwd: home, env }));
     expect(servers).toMatchObject({ ok: true, exitCode: 0, result: { servers: [{ name: 'web', hostname: '127.0.0.1', port: server.port, username: 'root', authKind: 'key' }] } });
@@ -122,7 +125,7 @@ describe('--json', () => {
   });
 });
 
-describe('messages a new user reads', () => {
+describe('messages a new user reads', { timeout: SPAWNS }, () => {
   it('prints a failed command once: no log line beside the ⚠ line', async () => {
     const r = await runDeploybot(['server', 'check', 'web'], { cwd: home, env: { ...env, DEPLOYBOT_LOG_LEVEL: 'info' } });
     expect(r.code).toBe(0);
@@ -145,7 +148,7 @@ describe('messages a new user reads', () => {
   });
 });
 
-describe('boot', () => {
+describe('boot', { timeout: SPAWNS }, () => {
   it('without Slack tokens and with a stdin that ends before any command, says so and exits non-zero', async () => {
     const r = await runDeploybot([], { cwd: home, env, input: '' });
     expect(r.stderr).toContain('no Slack tokens are set');

@@ -40,6 +40,9 @@ async function freeClosedPort(): Promise<number> {
   return port;
 }
 
+/** Each case starts real processes (deploybot, git, ssh) on a shared 2-core machine. */
+const SPAWNS = 180_000;
+
 beforeAll(async () => {
   [plainKey, lockedKey] = await Promise.all([generateKeyPair(), generateKeyPair({ passphrase: PASSPHRASE })]);
   [server, repo, closedPort] = await Promise.all([
@@ -66,7 +69,7 @@ afterAll(async () => {
   removeScratchDirs();
 });
 
-describe('the first hour in the shell', () => {
+describe('the first hour in the shell', { timeout: SPAWNS }, () => {
   it('expands ~ in key=, and names the real limits of keep=', async () => {
     const added = await say(`server add web root@127.0.0.1:${server.port} key=~/.ssh/deploybot`, /Added server web|⚠/);
     expect(added).toContain('Added server web');
@@ -240,7 +243,7 @@ describe('the first hour in the shell', () => {
 });
 
 
-describe('an encrypted key given to an existing server', () => {
+describe('an encrypted key given to an existing server', { timeout: SPAWNS }, () => {
   it('asks for the passphrase at server edit, and a key without one explains how to give it', async () => {
     const keyDir = makeScratchDir('deploybot-edit-key-');
     const edit = startDeploybot([], { cwd: keyDir, env: deploybotEnv(join(keyDir, 'data'), { HOME: keyDir, DEPLOYBOT_SHELL_USER: 'alice', DEPLOYBOT_SSH_KEY: lockedKey.privateKeyPath }) });

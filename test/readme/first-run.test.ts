@@ -99,4 +99,4 @@ it('follows the README first run in a clean HOME: keys, server add, project add,
     bot.child.kill('SIGKILL');
     repo.cleanup();
   }
-});
+}, 180_000); // real processes on a shared 2-core machine
