@@ -51,7 +51,7 @@ export class CommandExecutor {
   private async dispatch(actor: Actor, command: Command, services: Parameters<typeof handleServerCommand>[2], options: RunOptions): Promise<CommandOutcome> {
     switch (command.kind) {
       case 'help':
-        return { kind: 'reply', reply: { text: 'deploybot commands', blocks: [{ type: 'code', text: command.topic ? usageFor(command.topic) : HELP_TEXT }] } };
+        return { kind: 'reply', reply: { text: 'deploybot commands', blocks: [{ type: 'code', text: command.topic ? usageFor(command.topic) : HELP_TEXT }], data: { help: command.topic ? usageFor(command.topic) : HELP_TEXT } } };
       case 'deploy-modal':
         return { kind: 'open-modal', modal: 'deploy' };
       case 'server-add-modal':
@@ -87,6 +87,7 @@ export class CommandExecutor {
       case 'retry':
       case 'rollback':
       case 'refs':
+      case 'releases':
       case 'approve':
       case 'reject':
         return handleTaskCommand(command, actor, services, this.deps, options.channel);
@@ -112,7 +113,8 @@ export function errorOutcome(err: unknown, log: Logger, context: Record<string, 
     return { kind: 'reply', reply: errorReply(err.message), fields: err.fields, tier: 'user' };
   }
   if (err instanceof OperationalError) {
-    log.warn('command failed', { ...context, error: err.message });
+    // The person already reads the message; at info the log keeps it without a second copy on their terminal.
+    log.info('command failed', { ...context, error: err.message });
     return { kind: 'reply', reply: errorReply(`${err.message}${err.transient ? ' — this looks temporary: try again in a moment.' : ''}`), tier: 'operational' };
   }
   const id = newErrorId();

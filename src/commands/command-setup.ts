@@ -98,12 +98,13 @@ const PROJECT_SPECS = {
   path: text,
   servers: list(),
   env: oneOf(['test', 'prod'] as const),
-  keep: int(1),
+  // The same limits as the project schema's, so the parser names the real maximum.
+  keep: int(1, 100),
   branch: text,
   approvers: users,
   channel,
-  parallel: int(1),
-  approvals: int(1),
+  parallel: int(1, 500),
+  approvals: int(1, 10),
   promote_from: text,
   title: text,
   on_failure: oneOf(['rollback', 'continue'] as const),
@@ -143,17 +144,17 @@ export function parseProject(cur: Cursor, raw: string): Command {
     case 'add': {
       if (cur.peek() === undefined) return { kind: 'project-add-modal', raw };
       const name = cur.word('<name>');
-      const { values } = cur.options(PROJECT_SPECS);
+      const { values, flags } = cur.options(PROJECT_SPECS, ['offline']);
       const missing = (['repo', 'path', 'servers'] as const).filter((k) => values[k] === undefined);
       if (missing.length > 0) cur.fail(`Missing ${missing.map((k) => `\`${k}=\``).join(', ')}.`);
       const { repo, path, servers, ...optional } = toChanges(values);
-      return { kind: 'project-add', name, settings: { repo: repo!, path: path!, servers: servers!, ...optional }, raw };
+      return { kind: 'project-add', name, settings: { repo: repo!, path: path!, servers: servers!, ...optional }, ...(flags.has('offline') ? { offline: true } : {}), raw };
     }
     case 'edit': {
       const name = cur.word('<name>');
       if (cur.peek() === undefined) return { kind: 'project-edit-modal', name, raw };
-      const { values } = cur.options(PROJECT_EDIT_SPECS);
-      return { kind: 'project-edit', name, changes: toChanges(values), raw };
+      const { values, flags } = cur.options(PROJECT_EDIT_SPECS, ['offline']);
+      return { kind: 'project-edit', name, changes: toChanges(values), ...(flags.has('offline') ? { offline: true } : {}), raw };
     }
     case 'hooks': {
       const name = cur.word('<name>');

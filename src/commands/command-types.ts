@@ -73,11 +73,11 @@ export type Command =
   | C<'server-remove', { name: string }>
   | C<'server-check', { name: string; acceptKey?: string }>
   | C<'project-add-modal'>
-  | C<'project-add', { name: string; settings: ProjectSettings }>
+  | C<'project-add', { name: string; settings: ProjectSettings; /** `offline`: save without asking the repository. */ offline?: boolean }>
   | C<'project-list'>
   | C<'project-show', { name: string }>
   | C<'project-edit-modal', { name: string }>
-  | C<'project-edit', { name: string; changes: ProjectChanges }>
+  | C<'project-edit', { name: string; changes: ProjectChanges; offline?: boolean }>
   | C<'project-remove', { name: string }>
   | C<'project-hooks-modal', { name: string }>
   | C<'project-hooks', { name: string; hooks: HookChanges }>
@@ -88,6 +88,7 @@ export type Command =
   | C<'retry', { taskId: number }>
   | C<'rollback', { project: string; release?: string; /** The deploy whose Roll back button was clicked. */ undoes?: number }>
   | C<'refs', { project: string }>
+  | C<'releases', { project: string }>
   | C<'lock', { project: string; reason?: string }>
   | C<'unlock', { project: string }>
   | C<'approve', { taskId: number; /** Set by an adapter after an explicit confirmation (button, `--self`). */ confirmSelf?: boolean }>

@@ -4,7 +4,7 @@ import { parseProject, parseServer } from './command-setup.js';
 import { parseScheduleTime } from './command-time.js';
 import { parseFreeze } from './freeze-command.js';
 import type { Command, ParseOptions, ParseResult } from './command-types.js';
-import { closest, HELP_TEXT, helpTopics, isHelpTopic, RESERVED_WORDS, usageFor } from './command-usage.js';
+import { closest, GENERAL_USAGE, helpTopics, isHelpTopic, RESERVED_WORDS, usageFor, usageLineFor } from './command-usage.js';
 import { Cursor, parseTaskId } from './command-values.js';
 
 /**
@@ -50,11 +50,9 @@ export function parseCommand(text: string, options: ParseOptions = {}): ParseRes
     return { ok: true, command: parseBody(cursor, body, raw) };
   } catch (err) {
     if (!(err instanceof CommandSyntaxError)) throw err;
-    const result: ParseResult = {
-      ok: false,
-      error: err.message,
-      usage: err.usagePath === null ? HELP_TEXT : usageFor(err.usagePath),
-    };
+    // A typo gets its suggestion and one usage line; other refusals the usage of their command.
+    const usage = err.suggestion !== undefined ? usageLineFor(err.suggestion) : err.usagePath === null ? GENERAL_USAGE : usageFor(err.usagePath);
+    const result: ParseResult = { ok: false, error: err.message, usage };
     if (err.suggestion !== undefined) result.suggestion = err.suggestion;
     return result;
   }
@@ -117,6 +115,7 @@ function parseBody(cur: Cursor, body: string, raw: string): Command {
       return release === undefined ? { kind: 'rollback', project, raw } : { kind: 'rollback', project, release, raw };
     }
     case 'refs':
+    case 'releases':
     case 'unlock': {
       cur.path = verb;
       const project = cur.word('<project>');

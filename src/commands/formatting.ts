@@ -38,7 +38,8 @@ export function formatTime(date: Date, timeZone: string): string {
 export const STATUS_EMOJI: Record<TaskStatus, string> = {
   pending: ':hourglass_flowing_sand:',
   awaiting_approval: ':raised_hand:',
-  approved: ':white_check_mark:',
+  // Approved and waiting for its turn: a check mark here read as "done".
+  approved: ':hourglass_flowing_sand:',
   scheduled: ':alarm_clock:',
   running: ':arrows_counterclockwise:',
   success: ':large_green_circle:',

@@ -114,7 +114,7 @@ export class ProjectService {
       project.servers.set(servers);
       if (before !== [...data.servers].sort().join(',')) changed.push('servers');
     }
-    if (data.hooks) changed.push(...this.applyHooks(project, data.hooks));
+    if (data.hooks) changed.push(...this.applyHooks(project, onlyGiven(data.hooks, input.hooks)));
 
     audit(this.em, actor, 'project.edit', `project:${project.name}`, { changed });
     await this.em.flush();
@@ -125,7 +125,7 @@ export class ProjectService {
     requireAdmin(actor, 'change hook scripts');
     const project = await this.require(name);
     const data = parseInput(hooksSchema.partial(), hooks, `change the hooks of ${project.name}`);
-    const changed = this.applyHooks(project, data);
+    const changed = this.applyHooks(project, onlyGiven(data, hooks));
     audit(this.em, actor, 'project.hooks', `project:${project.name}`, { changed });
     await this.em.flush();
     return projectView(project);
@@ -227,6 +227,15 @@ export class ProjectService {
     if (!(await this.em.count(Project, { name: source }))) throw new UserError(`No project named ${source} to promote from. See \`project list\`.`, { promoteFrom: 'unknown project' });
     return source;
   }
+}
+
+/**
+ * The hooks the caller named. zod 4 fills a `.partial()` field's default even when the key is absent,
+ * so without this, setting one hook would blank the three others.
+ */
+function onlyGiven(parsed: Partial<HookScripts>, given: object | undefined): Partial<HookScripts> {
+  const names = Object.keys(given ?? {});
+  return Object.fromEntries(Object.entries(parsed).filter(([k]) => names.includes(k))) as Partial<HookScripts>;
 }
 
 function unique<T>(values: readonly T[]): T[] {

@@ -54,7 +54,7 @@ describe('help and the deploy modal', () => {
     const e = fail('help sever');
     expect(e.error).toContain('No help on `sever`');
     expect(e.suggestion).toBe('help server');
-    expect(e.usage).toBe(HELP_TEXT);
+    expect(e.usage).toBe(usageFor('help')); // one line, never the whole help
   });
 });
 
@@ -100,7 +100,7 @@ describe('server commands', () => {
     expect(fail('server add v6 root@::1').error).toBe('Write IPv6 addresses in brackets: `root@[::1]`.');
     expect(fail('server add web root@h:0').error).toBe('The port must be between 1 and 65535, not 0.');
     expect(fail('server add web root@h:70000').error).toContain('between 1 and 65535');
-    expect(fail('server add web root@h:ssh').error).toBe('The port must be a whole number, not `ssh`.');
+    expect(fail('server add web root@h:ssh').error).toBe('The port must be a whole number from 1 to 65535, not `ssh`.');
     expect(fail('server add web root@h key=a agent').error).toContain('Choose one way to log in');
     expect(fail('server add web root@h agent agent').error).toBe('`agent` is given twice.');
     expect(fail('server add web root@h key=a key=b').error).toBe('Option `key=` is given twice.');
@@ -114,8 +114,8 @@ describe('server commands', () => {
   });
 
   it('refuses passwords typed in chat', () => {
-    expect(fail('server add web root@h password=hunter2').error).toContain('Never type a password in chat');
-    expect(fail('server edit web password=hunter2').error).toContain('Never type a password in chat');
+    expect(fail('server add web root@h password=hunter2').error).toContain('Never type a password in a command');
+    expect(fail('server edit web password=hunter2').error).toContain('Never type a password in a command');
   });
 
   it('server list / show / remove / check', () => {
@@ -141,7 +141,7 @@ describe('server commands', () => {
     });
     expect(ok('server edit web1 host=2001:db8::1', 'server-edit').changes).toEqual({ host: '2001:db8::1' });
     expect(fail('server edit web1 host=a:22').error).toBe('Put the port in `port=`, not in `host=`.');
-    expect(fail('server edit web1 port=x').error).toBe('`port=` must be a whole number, not `x`.');
+    expect(fail('server edit web1 port=x').error).toBe('`port=` must be a whole number from 1 to 65535, not `x`.');
     expect(fail('server edit web1 agent').error).toBe('Unexpected `agent`.');
     expect(fail('server edit web1 hots=a').error).toContain('Did you mean `host=`?');
   });
@@ -150,7 +150,7 @@ describe('server commands', () => {
     const e = fail('server lsit');
     expect(e.error).toBe('Unknown server command `lsit`. Did you mean `/deploy server list`?');
     expect(e.suggestion).toBe('server list');
-    expect(e.usage).toBe(usageFor('server'));
+    expect(e.usage).toBe(usageFor('server list'));
     expect(fail('server ad web root@h').suggestion).toBe('server add web root@h');
     expect(fail('server frobnicate').error).toBe('Unknown server command `frobnicate`. Try one of: add, list, show, edit, remove, check.');
     expect(fail('server').error).toBe('Missing server command: add, list, show, edit, remove, check.');
@@ -230,15 +230,15 @@ describe('project commands', () => {
     expect(fail('project add shop repo=r path=p').error).toBe('Missing `servers=`.');
     expect(fail('project add repo=r').error).toBe('Missing <name> before `repo=`.');
     expect(fail('project add a repo=r path=p servers=s env=staging').error).toBe('`env=` must be one of test, prod (got `staging`).');
-    expect(fail('project add a repo=r path=p servers=s keep=0').error).toBe('`keep=` must be between 1 and 9007199254740991, not 0.');
-    expect(fail('project add a repo=r path=p servers=s keep=-1').error).toBe('`keep=` must be a whole number, not `-1`.');
-    expect(fail('project add a repo=r path=p servers=s parallel=2.5').error).toBe('`parallel=` must be a whole number, not `2.5`.');
+    expect(fail('project add a repo=r path=p servers=s keep=0').error).toBe('`keep=` must be between 1 and 100, not 0.');
+    expect(fail('project add a repo=r path=p servers=s keep=-1').error).toBe('`keep=` must be between 1 and 100, not -1.');
+    expect(fail('project add a repo=r path=p servers=s parallel=2.5').error).toBe('`parallel=` must be a whole number from 1 to 500, not `2.5`.');
     expect(fail('project add a repo=r path=p servers=s on_failure=retry').error).toContain('must be one of rollback, continue');
     expect(fail('project add a repo=r repo=s path=p servers=s').error).toBe('Option `repo=` is given twice.');
     expect(fail('project add a repo=r path=p servers=s extra').error).toBe('Unexpected `extra`.');
     const e = fail('project add a repo=r path=p servers=s foo=1');
     expect(e.error).toBe(
-      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= promote_from= title= on_failure=.',
+      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= promote_from= title= on_failure= offline.',
     );
     expect(e.usage).toBe(usageFor('project add'));
     expect(e.usage).toContain('/deploy project add <name> repo=<url>');
@@ -280,7 +280,7 @@ describe('project commands', () => {
   it('unknown project verbs', () => {
     const e = fail('project lst');
     expect(e.suggestion).toBe('project list');
-    expect(e.usage).toBe(usageFor('project'));
+    expect(e.usage).toBe(usageFor('project list'));
     expect(fail('project').error).toContain('Missing project command');
   });
 });
@@ -336,7 +336,10 @@ describe('deploy', () => {
       'Unknown command `sever`. Did you mean `/deploy server list`? (To deploy a project named `sever`, write `/deploy deploy sever <ref>`.)',
     );
     expect(e.suggestion).toBe('server list');
-    expect(e.usage).toBe(HELP_TEXT);
+    expect(e.usage).toBe(usageFor('server list'));
+    expect(e.usage.split('\n')).toHaveLength(1);
+    expect(fail('stauts 12').usage).toBe(usageFor('status'));
+    expect(fail('server ad web root@h').usage).toBe(usageFor('server add').split('\n')[1]);
     expect(fail('stauts 12').suggestion).toBe('status 12');
     expect(fail('projcet list').suggestion).toBe('project list');
     expect(fail('rollbak shop').suggestion).toBe('rollback shop');

@@ -113,8 +113,14 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     { type: 'section', text: { type: 'mrkdwn', text: `${facts.join(' · ')}\n${STATUS_EMOJI[t.status]} *${headline(p)}*${t.finishedAt && t.startedAt ? ` in ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : ''}` } },
   ];
   if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:alarm_clock: runs at ${formatTime(t.scheduledAt, options.timeZone)}` }] });
-  const waiting = (t.status === 'approved' || t.status === 'scheduled') && p.queue ? waitingWords(t.project, p.queue) : '';
-  if (waiting) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${p.queue?.lock ? ':lock:' : p.queue?.freeze ? ':snowflake:' : ':hourglass_flowing_sand:'} ${escapeMrkdwn(waiting)}` }] });
+  // Reasons are typed by people: escaped, so a lock reason cannot ping a channel.
+  const q = p.queue && {
+    ...p.queue,
+    lock: p.queue.lock && { ...p.queue.lock, reason: p.queue.lock.reason && escapeMrkdwn(p.queue.lock.reason) },
+    freeze: p.queue.freeze && { ...p.queue.freeze, reason: escapeMrkdwn(p.queue.freeze.reason) },
+  };
+  const waiting = (t.status === 'approved' || t.status === 'scheduled') && q ? waitingWords(t.project, q) : '';
+  if (waiting) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${q?.lock ? ':lock:' : q?.freeze ? ':snowflake:' : ':hourglass_flowing_sand:'} ${waiting}` }] });
   if (p.changes && !p.finished) {
     const lines = changeLines(p.changes);
     if (lines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) } });
