@@ -23,6 +23,10 @@ export async function startBot(config: Config): Promise<RunningBot> {
   const runtime = createRuntime(context, { allowFileReads: config.mode === 'shell' });
   const parts: Stoppable[] = [runtime];
   context.log.info('deploybot started', { mode: config.mode, database: config.database.kind, dataDir: config.dataDir });
+  // Say at start whether the repository's build code is isolated from the bot's secrets.
+  const sandbox = await runtime.hookSandbox.status();
+  if (sandbox.kind === 'none') context.log.warn(sandbox.summary, { sandbox: sandbox.kind });
+  else context.log.info(sandbox.summary, { sandbox: sandbox.kind });
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

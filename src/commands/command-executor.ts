@@ -49,8 +49,12 @@ export class CommandExecutor {
 
   private async dispatch(actor: Actor, command: Command, services: Parameters<typeof handleServerCommand>[2], options: RunOptions): Promise<CommandOutcome> {
     switch (command.kind) {
-      case 'help':
-        return { kind: 'reply', reply: { text: 'deploybot commands', blocks: [{ type: 'code', text: command.topic ? usageFor(command.topic) : HELP_TEXT }] } };
+      case 'help': {
+        // Where local hooks cannot be isolated, everyone who reads the help learns it.
+        const sandbox = await this.deps.hookSandbox?.status();
+        const warning = sandbox?.kind === 'none' ? [{ type: 'text' as const, text: `:warning: ${sandbox.summary}` }] : [];
+        return { kind: 'reply', reply: { text: 'deploybot commands', blocks: [{ type: 'code', text: command.topic ? usageFor(command.topic) : HELP_TEXT }, ...warning] } };
+      }
       case 'deploy-modal':
         return { kind: 'open-modal', modal: 'deploy' };
       case 'server-add-modal':

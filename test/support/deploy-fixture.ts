@@ -2,7 +2,8 @@ import { newOwnerId } from '../../src/store/owner.js';
 import { TaskStore } from '../../src/store/task-store.js';
 import type { RunRecordsFactory } from '../../src/pipeline/flows/task-runner.js';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { HookSandbox } from '../../src/pipeline/hooks/sandbox/hook-sandbox.js';
 import type { Actor } from '../../src/core/actor.js';
 import { DeployCoordinator } from '../../src/core/deploy-coordinator.js';
 import type { TaskView } from '../../src/core/views.js';
@@ -54,6 +55,11 @@ export interface FixtureOptions {
   passwordServer?: string;
   /** Wraps the runner's fenced writes (store fault injection). */
   records?: RunRecordsFactory;
+  /**
+   * The local hook sandbox, made for the data directory. With it, the data directory is the
+   * database's directory, as for the real bot: database, secret.key and mirrors side by side.
+   */
+  hookSandbox?: (dataDir: string) => HookSandbox;
 }
 
 export async function createDeployFixture(options: FixtureOptions = {}): Promise<DeployFixture> {
@@ -73,7 +79,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
     ],
   });
   const db = await createTestDatabase({ defaultKeyPath: key.privateKeyPath });
-  const dataDir = makeScratchDir('deploybot-data-');
+  const dataDir = options.hookSandbox ? dirname(db.path) : makeScratchDir('deploybot-data-');
   const names = servers.map((_, i) => `web-${i + 1}`);
   for (const [i, s] of servers.entries()) {
     const auth = i === 0 && options.passwordServer ? { authKind: 'password' as const, password: options.passwordServer } : {};
@@ -109,6 +115,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
     distributor: directFanout,
     ssh: { connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000 },
     hookTimeoutMs: 60_000,
+    ...(options.hookSandbox ? { hookSandbox: options.hookSandbox(dataDir) } : {}),
   });
   const coordinator = new DeployCoordinator({ orm: db.orm, runner, events, log, redactor, secrets: db.secrets, defaultKeyPath: key.privateKeyPath });
 
@@ -162,7 +169,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
       await Promise.all(servers.map((s) => s.stop()));
       await db.close();
       repo.cleanup();
-      removeScratchDir(dataDir);
+      if (!options.hookSandbox) removeScratchDir(dataDir);
     },
   };
 }
