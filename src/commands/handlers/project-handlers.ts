@@ -1,3 +1,4 @@
+import { channelRef } from '../../core/mention.js';
 import type { Actor } from '../../core/actor.js';
 import type { ProjectAddInput, ProjectEditInput } from '../../core/project-schemas.js';
 import type { CoreServices } from '../../core/services.js';
@@ -53,7 +54,7 @@ export function describeProject(p: ProjectView, live: { server: string; release:
         ['Approvers', p.approvers.length ? p.approvers.map(mention).join(', ') : '—'],
         ['On failure', p.onFailure === 'rollback' ? 'switch every server back' : 'keep healthy servers on the new release'],
         ['Parallel servers', String(p.maxParallel)],
-        ['Channel', p.notifyChannel ? `<#${p.notifyChannel}>` : '—'],
+        ['Channel', p.notifyChannel ? channelRef(p.notifyChannel) : '—'],
         ['Hooks', hooks || 'none'],
       ],
     },
