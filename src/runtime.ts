@@ -55,7 +55,8 @@ export interface RuntimeOptions {
 
 export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Runtime {
   const events = new PipelineEvents((err, event) => app.log.error('event listener failed', { event: event.type, taskId: event.taskId, err: err instanceof Error ? err : String(err) }));
-  const git = new GitMirrors(app.config.dataDir, { redactor: app.redactor });
+  // Repository credentials are decrypted only here, for git, and join the redactor when used.
+  const git = new GitMirrors(app.config.dataDir, { redactor: app.redactor, credentials: (url) => app.withServices((s) => s.projects.gitUrlFor(url)) });
   const hookSandbox = options.hookSandbox ?? new HookSandbox({ dataDir: app.config.dataDir, hookUser: app.config.hookUser, allowUnsafe: app.config.unsafeLocalHooks });
   const store = new TaskStore(app.orm, newOwnerId(options.ownerKind ?? (app.config.mode === 'shell' ? 'shell' : 'bot')), { leaseMs: app.config.leaseMs });
   const runner = new TaskRunner({

@@ -19,7 +19,7 @@ export function servicesFor(em: EntityManager, deps: ServerServiceDeps): CoreSer
   return {
     em,
     servers: new ServerService(em, deps),
-    projects: new ProjectService(em),
+    projects: new ProjectService(em, deps.secrets),
     tasks: new TaskService(em),
   };
 }

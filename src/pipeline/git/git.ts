@@ -8,7 +8,7 @@ import { OperationalError, UserError } from '../../errors.js';
 import { Redactor } from '../../redact.js';
 import { FULL_SHA, assertReviewedRef, assertSafeRef, isHexSha, ONLY_REVIEWED, REVIEWED_REFSPECS } from './git-refs.js';
 import { BRANCH_FORMAT, LOG_FORMAT, TAG_FORMAT, parseBranches, parseLog, parseTags, type GitCommit, type GitRef } from './git-log.js';
-import { assertSafeRepoUrl, displayUrl, redactorForUrl } from './git-url.js';
+import { assertSafeRepoUrl, displayUrl, isMaskedUrl, maskUrlCredentials, redactorForUrl, urlCredentials } from './git-url.js';
 import { CommandError, runLocal } from '../exec/local-exec.js';
 
 export type { GitCommit, GitRef } from './git-log.js';
@@ -21,6 +21,11 @@ export interface GitMirrorsOptions {
   /** For local reads and exports. Default 2 minutes. */
   localTimeoutMs?: number;
   redactor?: Redactor;
+  /**
+   * The real URL behind a shown one whose credentials are masked (`https://user:***@host/…`): the
+   * application stores those encrypted, and only this class ever holds them in clear.
+   */
+  credentials?: (shownUrl: string) => Promise<string | undefined>;
 }
 
 export interface MirrorResult {
@@ -69,14 +74,28 @@ export class GitMirrors {
     this.networkTimeoutMs = options.networkTimeoutMs ?? 5 * 60_000;
     this.localTimeoutMs = options.localTimeoutMs ?? 2 * 60_000;
     this.redactor = options.redactor ?? new Redactor();
+    this.credentials = options.credentials;
+  }
+
+  private readonly credentials?: (shownUrl: string) => Promise<string | undefined>;
+
+  /** The URL git must use: the real one behind a masked URL; its credentials join the redactor. */
+  private async realUrl(repoUrl: string): Promise<string> {
+    if (!isMaskedUrl(repoUrl)) return repoUrl;
+    const real = await this.credentials?.(repoUrl);
+    if (!real) throw new UserError(`The credentials of ${displayUrl(repoUrl)} are not known here: set the repository URL again with \`project edit <name> repo=<url>\`.`);
+    // Logs, hook output and errors are masked of them from now on.
+    for (const secret of urlCredentials(real)) this.redactor.add(secret);
+    return real;
   }
 
   get mirrorsDir(): string {
     return join(this.dataDir, 'mirrors');
   }
 
+  /** One mirror per repository, named after its shown URL: a new token does not mean a new mirror. */
   mirrorPath(repoUrl: string): string {
-    return join(this.mirrorsDir, `${createHash('sha1').update(repoUrl).digest('hex')}.git`);
+    return join(this.mirrorsDir, `${createHash('sha1').update(maskUrlCredentials(repoUrl)).digest('hex')}.git`);
   }
 
   /** Clones the mirror (branches and tags only) if missing, otherwise fetches them, pruning what is gone. */
@@ -88,7 +107,7 @@ export class GitMirrors {
     }
     const pending = this.inFlight.get(repoUrl);
     if (pending) return pending;
-    const run = this.cloneOrFetch(repoUrl).finally(() => this.inFlight.delete(repoUrl));
+    const run = this.realUrl(repoUrl).then((real) => this.cloneOrFetch(real)).finally(() => this.inFlight.delete(repoUrl));
     this.inFlight.set(repoUrl, run);
     return run;
   }
@@ -230,6 +249,9 @@ export class GitMirrors {
     if (existsSync(join(dir, 'HEAD'))) {
       await this.narrowRefspecs(repoUrl, dir);
       try {
+        // The token may have changed since the clone (project edit): fetch with the current one.
+        const configured = (await this.git(repoUrl, dir, this.localTimeoutMs).raw(['config', '--get', 'remote.origin.url']).catch(() => '')).trim();
+        if (configured !== repoUrl) await this.git(repoUrl, dir, this.localTimeoutMs).raw(['config', 'remote.origin.url', repoUrl]);
         await this.git(repoUrl, dir, this.networkTimeoutMs).raw(['fetch', '--prune', '--prune-tags', '--quiet', 'origin']);
       } catch (err) {
         throw this.wrap(err, repoUrl, 'fetch');
