@@ -47,8 +47,13 @@ export function splitMarks(text: string): Array<string | Mark> {
     last = m.index + m[0].length;
     const body = m[1]!;
     const mark = body.startsWith(NONCE) ? parseMark(body.slice(NONCE.length)) : null;
-    // A forged or foreign mark: keep only its visible content, without the marker characters.
-    out.push(mark ?? stripMarkers(body.replace(/^[0-9a-f]{12}[@#L]?/, '')));
+    if (mark) {
+      out.push(mark);
+      continue;
+    }
+    // A forged mark, or one from another process (a stored message): plain, inert words.
+    const foreign = /^[0-9a-f]{12}/.test(body) ? parseMark(body.slice(12)) : null;
+    out.push(foreign ? (foreign.kind === 'user' ? `@${foreign.id}` : foreign.kind === 'channel' ? `#${foreign.id}` : foreign.label) : stripMarkers(body));
   }
   if (last < text.length) out.push(text.slice(last));
   return out.map((p) => (typeof p === 'string' ? stripMarkers(p) : p));
