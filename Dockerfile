@@ -9,10 +9,12 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-# Runtime stage: git and the ssh client for the pipeline, DejaVu fonts for the flow snapshot.
+# Runtime stage: git and the ssh client for the pipeline, DejaVu fonts for the flow snapshot,
+# bubblewrap: the sandbox local hooks (a repository's build) run in. It needs user namespaces,
+# which Docker's default seccomp profile blocks: see the README's Docker section.
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends git openssh-client ca-certificates tar gzip fontconfig fonts-dejavu-core tini \
+ && apt-get install -y --no-install-recommends git openssh-client ca-certificates tar gzip bubblewrap fontconfig fonts-dejavu-core tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --create-home --uid 10001 deploybot \
  && mkdir -p /data && chown deploybot:deploybot /data

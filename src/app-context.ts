@@ -21,13 +21,16 @@ export interface AppContext {
   close(): Promise<void>;
 }
 
-export async function createAppContext(config: Config, options: { log?: Logger } = {}): Promise<AppContext> {
+export async function createAppContext(config: Config, options: { log?: Logger; logWrite?: (line: string) => void } = {}): Promise<AppContext> {
   const secrets = config.secretKey ? SecretBox.fromConfigValue(config.secretKey) : SecretBox.fromDataDir(config.dataDir);
   // The bot's own secrets never appear in a log line, a hook's output or a Slack message.
   const redactor = new Redactor([config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.secretKey, config.database.kind === 'postgresql' ? config.database.url : undefined]);
-  const log = options.log ?? createLogger({ level: config.logLevel, redactor });
+  const log = options.log ?? createLogger({ level: config.logLevel, redactor, ...(options.logWrite ? { write: options.logWrite } : {}) });
   const orm = await openDatabase(config.database);
   const serviceDeps = { secrets, defaultKeyPath: config.sshKeyPath, timeZone: config.timezone };
+  // Repository URLs stored in clear by an older version get their credentials encrypted.
+  const sealed = await servicesFor(orm.em.fork(), serviceDeps).projects.sealRepoCredentials();
+  if (sealed) log.info('encrypted the credentials in repository URLs', { projects: sealed });
   // In the shell, with no admins configured, the person at the keyboard owns the bot.
   const admins = config.mode === 'shell' && config.admins.length === 0 ? [config.shellUser] : config.admins;
 

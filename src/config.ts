@@ -37,6 +37,10 @@ export interface Config {
   leaseMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   configFile?: string;
+  /** DEPLOYBOT_HOOK_USER: the unprivileged user local hooks run as, when the bot is root without bubblewrap. */
+  hookUser?: string;
+  /** DEPLOYBOT_UNSAFE_LOCAL_HOOKS=1: run local hooks even when no sandbox is available. */
+  unsafeLocalHooks: boolean;
 }
 
 // Slack user IDs, or local user names for the shell mode (where the OS user acts).
@@ -106,6 +110,15 @@ const rawSchema = z.object({
     .min(1, 'must be at least 1 second (the owner renews its lease several times within it)')
     .max(3600, 'must be at most 3600 seconds: a killed process would block its project that long')
     .default(30),
+  DEPLOYBOT_HOOK_USER: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_.-]{0,31}$/, 'must be the name of an unprivileged local user (e.g. `useradd --system deploybot-build`), not root')
+    .refine((u) => u !== 'root', 'must not be root: hooks would run with every right on the bot\'s host')
+    .optional(),
+  DEPLOYBOT_UNSAFE_LOCAL_HOOKS: z
+    .enum(['0', '1', 'true', 'false'], { message: 'must be 1 (run local hooks without a sandbox: they can read the bot\'s secrets) or 0' })
+    .default('0')
+    .transform((v) => v === '1' || v === 'true'),
   DEPLOYBOT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error'], { message: 'must be one of debug, info, warn, error' }).default('info'),
 });
 
@@ -197,6 +210,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     leaseMs: Math.round(raw.DEPLOYBOT_LEASE_SECONDS * 1000),
     logLevel: raw.DEPLOYBOT_LOG_LEVEL,
     configFile: settings.file,
+    hookUser: raw.DEPLOYBOT_HOOK_USER,
+    unsafeLocalHooks: raw.DEPLOYBOT_UNSAFE_LOCAL_HOOKS,
   };
 }
 

@@ -1,4 +1,4 @@
-import { Redactor } from './redact.js';
+import { Redactor, redactValue } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
@@ -12,8 +12,9 @@ export interface Logger {
 }
 
 /**
- * A small line logger on stderr (stdout belongs to the shell mode's conversation). Every line goes
- * through the redactor, so a secret that slips into a message or field is masked on the way out.
+ * A small line logger on stderr (stdout belongs to the shell mode's conversation). The message and
+ * every field value are redacted *before* they are serialised (JSON escaping would hide a secret
+ * with a quote, backslash or newline from the redactor), and the finished line once more.
  */
 export function createLogger(options: { level?: LogLevel; redactor?: Redactor; write?: (line: string) => void; bindings?: Record<string, unknown> } = {}): Logger {
   const level = options.level ?? 'info';
@@ -26,9 +27,9 @@ export function createLogger(options: { level?: LogLevel; redactor?: Redactor; w
     const all = { ...bindings, ...fields };
     const rest = Object.entries(all)
       .filter(([, v]) => v !== undefined)
-      .map(([k, v]) => `${k}=${formatValue(v)}`)
+      .map(([k, v]) => `${k}=${formatValue(v instanceof Error ? v : redactValue(v, redactor), redactor)}`)
       .join(' ');
-    write(redactor.redact(`${new Date().toISOString()} ${at.toUpperCase().padEnd(5)} ${msg}${rest ? ` ${rest}` : ''}`));
+    write(redactor.redact(`${new Date().toISOString()} ${at.toUpperCase().padEnd(5)} ${redactor.redact(msg)}${rest ? ` ${rest}` : ''}`));
   };
 
   return {
@@ -40,8 +41,8 @@ export function createLogger(options: { level?: LogLevel; redactor?: Redactor; w
   };
 }
 
-function formatValue(v: unknown): string {
-  if (v instanceof Error) return JSON.stringify(v.stack ?? v.message);
+function formatValue(v: unknown, redactor: Redactor): string {
+  if (v instanceof Error) return JSON.stringify(redactor.redact(v.stack ?? v.message));
   if (typeof v === 'string') return /^[\w.:/@#-]*$/.test(v) ? v : JSON.stringify(v);
   return JSON.stringify(v);
 }

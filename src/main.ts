@@ -29,6 +29,12 @@ export async function startBot(config: Config): Promise<RunningBot> {
   const runtime = createRuntime(context, { allowFileReads: config.mode === 'shell' });
   const parts: Stoppable[] = [runtime];
   context.log.info('deploybot started', { mode: config.mode, database: config.database.kind, dataDir: config.dataDir });
+  // Say at start whether the repository's build code is isolated from the bot's secrets. Not
+  // awaited: start-up stays quick (SIGTERM handlers are installed once startBot returns).
+  void runtime.hookSandbox.status().then(
+    (sandbox) => (sandbox.kind === 'none' ? context.log.warn(sandbox.summary, { sandbox: sandbox.kind }) : context.log.info(sandbox.summary, { sandbox: sandbox.kind })),
+    (err: unknown) => context.log.warn('could not tell whether local hooks can be sandboxed', { err: err instanceof Error ? err : String(err) }),
+  );
 
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -28,6 +28,9 @@ export class Redactor {
   add(secret: string | undefined | null): this {
     if (secret && secret.length >= MIN_SECRET_LENGTH) {
       this.secrets.add(secret);
+      // The forms a secret takes once something has encoded it: JSON (quotes, backslashes,
+      // newlines escaped), URL-encoding (a password in a URL), base64 (Basic auth, env files).
+      for (const form of encodedForms(secret)) this.secrets.add(form);
       // A multi-line secret (a PEM key) may be echoed line by line: mask each substantial line too.
       for (const line of secret.split(/\r?\n/)) {
         if (line.trim().length >= 16) this.secrets.add(line.trim());
@@ -54,3 +57,32 @@ export class Redactor {
 }
 
 export const shapeRedactor = new Redactor();
+
+function encodedForms(secret: string): string[] {
+  const forms = new Set<string>([
+    JSON.stringify(secret).slice(1, -1),
+    encodeURIComponent(secret),
+    encodeURIComponent(secret).replace(/%20/g, '+'),
+    Buffer.from(secret, 'utf8').toString('base64'),
+    Buffer.from(secret, 'utf8').toString('base64').replace(/=+$/, ''),
+    Buffer.from(secret, 'utf8').toString('base64url'),
+  ]);
+  forms.delete(secret);
+  return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);
+}
+
+/**
+ * A copy of `value` with every string in it redacted (deeply; Errors become their redacted
+ * message and stack). The logger calls this *before* serialising, because serialising escapes a
+ * secret's quotes, backslashes and newlines and the escaped text no longer contains the secret.
+ */
+export function redactValue(value: unknown, redactor: Redactor, seen = new WeakSet<object>()): unknown {
+  if (typeof value === 'string') return redactor.redact(value);
+  if (value === null || typeof value !== 'object') return value;
+  if (seen.has(value)) return '[circular]';
+  seen.add(value);
+  if (value instanceof Error) return { message: redactor.redact(value.message), ...(value.stack ? { stack: redactor.redact(value.stack) } : {}) };
+  if (value instanceof Date) return value;
+  if (Array.isArray(value)) return value.map((v) => redactValue(v, redactor, seen));
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactValue(v, redactor, seen)]));
+}

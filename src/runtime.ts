@@ -7,6 +7,7 @@ import { directFanout } from './pipeline/distribution/distributor.js';
 import { PipelineEvents } from './pipeline/events.js';
 import { GitMirrors } from './pipeline/git/git.js';
 import { DEFAULT_HOOK_TIMEOUT_MS } from './pipeline/hooks/hooks.js';
+import { HookSandbox } from './pipeline/hooks/sandbox/hook-sandbox.js';
 import { probeServer } from './pipeline/ssh/server-probe.js';
 import { TaskRunner } from './pipeline/flows/task-runner.js';
 import { Scheduler } from './scheduler/scheduler.js';
@@ -19,6 +20,8 @@ export interface Runtime {
   app: AppContext;
   events: PipelineEvents;
   git: GitMirrors;
+  /** Where local hooks run; `status()` says whether they are isolated, refused or unsafe. */
+  hookSandbox: HookSandbox;
   runner: TaskRunner;
   coordinator: DeployCoordinator;
   executor: CommandExecutor;
@@ -46,11 +49,15 @@ export interface RuntimeOptions {
   pollMs?: number;
   /** Tests: wraps the runner's fenced writes to inject store faults. */
   records?: RunRecordsFactory;
+  /** Tests: a sandbox made another way (e.g. without bubblewrap). */
+  hookSandbox?: HookSandbox;
 }
 
 export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Runtime {
   const events = new PipelineEvents((err, event) => app.log.error('event listener failed', { event: event.type, taskId: event.taskId, err: err instanceof Error ? err : String(err) }));
-  const git = new GitMirrors(app.config.dataDir, { redactor: app.redactor });
+  // Repository credentials are decrypted only here, for git, and join the redactor when used.
+  const git = new GitMirrors(app.config.dataDir, { redactor: app.redactor, credentials: (url) => app.withServices((s) => s.projects.gitUrlFor(url)) });
+  const hookSandbox = options.hookSandbox ?? new HookSandbox({ dataDir: app.config.dataDir, hookUser: app.config.hookUser, allowUnsafe: app.config.unsafeLocalHooks });
   const store = new TaskStore(app.orm, newOwnerId(options.ownerKind ?? (app.config.mode === 'shell' ? 'shell' : 'bot')), { leaseMs: app.config.leaseMs });
   const runner = new TaskRunner({
     store,
@@ -64,6 +71,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     distributor: directFanout,
     ssh: { connectTimeoutMs: 20_000, keepaliveIntervalMs: 10_000 },
     hookTimeoutMs: options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
+    hookSandbox,
   });
   const coordinator = new DeployCoordinator({ orm: app.orm, runner, events, log: app.log, redactor: app.redactor, secrets: app.secrets, defaultKeyPath: app.config.sshKeyPath, lane: options.lane ?? 'all', pollMs: options.pollMs });
   const chat: CommandDeps = {
@@ -71,6 +79,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     coordinator,
     events,
     git,
+    hookSandbox,
     probe: (target) => probeServer(target, { redactor: app.redactor }),
     ...(options.allowFileReads ? { readFile: (path: string) => readFile(path, 'utf8') } : {}),
   };
@@ -79,6 +88,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     app,
     events,
     git,
+    hookSandbox,
     runner,
     coordinator,
     executor: new CommandExecutor(chat),

@@ -1,5 +1,6 @@
 import type { ChangeSummary } from '../core/change-summary.js';
 import { shortSha } from './formatting.js';
+import { linkRef } from '../core/mention.js';
 
 /**
  * "What will change", in lines of mrkdwn: per group of servers running the same commit, how many
@@ -11,7 +12,7 @@ export function changeLines(summary: ChangeSummary, options: { multipleGroupsOnl
   if (options.multipleGroupsOnly && !several) return lines;
   for (const g of summary.groups) {
     const where = several ? ` on ${g.servers.join(', ')}` : '';
-    const link = g.compareUrl ? ` (<${g.compareUrl}|compare>)` : '';
+    const link = g.compareUrl ? ` (${linkRef(g.compareUrl, 'compare')})` : '';
     switch (g.direction) {
       case 'first':
         lines.push(`*First deploy*${where}: nothing is live there yet.`);

@@ -2,6 +2,7 @@ import type { AppContext } from '../app-context.js';
 import type { DeployCoordinator } from '../core/deploy-coordinator.js';
 import type { PipelineEvents } from '../pipeline/events.js';
 import type { GitMirrors } from '../pipeline/git/git.js';
+import type { HookSandbox } from '../pipeline/hooks/sandbox/hook-sandbox.js';
 import type { ProbeResult } from '../pipeline/ssh/server-probe.js';
 import type { SshTarget } from '../pipeline/ssh/ssh.js';
 
@@ -11,6 +12,8 @@ export interface CommandDeps {
   coordinator: DeployCoordinator;
   events: PipelineEvents;
   git: GitMirrors;
+  /** Where local hooks run; `help` warns when they are refused or unsandboxed. */
+  hookSandbox?: HookSandbox;
   probe(target: SshTarget): Promise<ProbeResult>;
   /** Reads a hook script given as @path (shell mode); Slack has no file system to read from. */
   readFile?(path: string): Promise<string>;

@@ -50,8 +50,13 @@ export class CommandExecutor {
 
   private async dispatch(actor: Actor, command: Command, services: Parameters<typeof handleServerCommand>[2], options: RunOptions): Promise<CommandOutcome> {
     switch (command.kind) {
-      case 'help':
-        return { kind: 'reply', reply: { text: 'deploybot commands', blocks: [{ type: 'code', text: command.topic ? usageFor(command.topic) : HELP_TEXT }], data: { help: command.topic ? usageFor(command.topic) : HELP_TEXT } } };
+      case 'help': {
+        // Where local hooks cannot be isolated, everyone who reads the help learns it.
+        const sandbox = await this.deps.hookSandbox?.status();
+        const warning = sandbox?.kind === 'none' ? [{ type: 'text' as const, text: `:warning: ${sandbox.summary}` }] : [];
+        const text = command.topic ? usageFor(command.topic) : HELP_TEXT;
+        return { kind: 'reply', reply: { text: 'deploybot commands', blocks: [{ type: 'code', text }, ...warning], data: { help: text, ...(sandbox?.kind === 'none' ? { warning: sandbox.summary } : {}) } } };
+      }
       case 'deploy-modal':
         return { kind: 'open-modal', modal: 'deploy' };
       case 'server-add-modal':

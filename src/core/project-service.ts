@@ -7,6 +7,8 @@ import { mention } from './mention.js';
 import { approvalsProblem, hooksSchema, projectAddSchema, projectEditSchema, type HooksInput, type ProjectAddInput, type ProjectEditInput } from './project-schemas.js';
 import { projectView, type HookScripts, type ProjectView } from './views.js';
 import { parseInput } from './zod-errors.js';
+import type { SecretBox } from '../secrets/secret-box.js';
+import { hasUrlCredentials, isMaskedUrl, maskUrlCredentials } from '../pipeline/git/git-url.js';
 
 const HOOK_COLUMNS = {
   before_download: 'hookBeforeDownload',
@@ -16,7 +18,57 @@ const HOOK_COLUMNS = {
 } as const satisfies Record<keyof HookScripts, keyof Project>;
 
 export class ProjectService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly secrets?: SecretBox,
+  ) {}
+
+  /**
+   * Stores a repository URL: credentials in it are encrypted like every other secret, and only the
+   * masked form (`https://user:***@host/…`) is kept in clear, shown, logged and audited.
+   * The masked URL of the project itself (copied from `project show`, or left in the edit form)
+   * keeps the stored credentials.
+   */
+  private storeRepoUrl(project: Pick<Project, 'repoUrl' | 'repoUrlEnc'>, url: string): boolean {
+    if (isMaskedUrl(url)) {
+      // The project's own masked URL (from `project show`, or left as is in the edit form): unchanged.
+      if (url === project.repoUrl) return false;
+      throw new UserError('The repository URL has its credentials masked (***): give the full URL with its token, or better a deploy key (ssh://…) or a per-project token.', { repoUrl: 'the credentials are masked (***): give the full URL' });
+    }
+    if (!hasUrlCredentials(url)) {
+      const changed = project.repoUrl !== url || Boolean(project.repoUrlEnc);
+      project.repoUrl = url;
+      project.repoUrlEnc = null;
+      return changed;
+    }
+    if (!this.secrets) throw new Error('ProjectService needs the SecretBox to store repository credentials');
+    project.repoUrl = maskUrlCredentials(url);
+    project.repoUrlEnc = this.secrets.encrypt(url);
+    return true;
+  }
+
+  /** The real URL behind a shown (masked) one, for git only (GitMirrors' credentials source). */
+  async gitUrlFor(shownUrl: string): Promise<string | undefined> {
+    const project = await this.em.findOne(Project, { repoUrl: shownUrl, repoUrlEnc: { $ne: null } }, { fields: ['repoUrl', 'repoUrlEnc'] });
+    if (!project?.repoUrlEnc || !this.secrets) return undefined;
+    return this.secrets.decrypt(project.repoUrlEnc);
+  }
+
+  /**
+   * Projects stored by an older version with credentials in clear: encrypt them now (at start).
+   * Returns how many were sealed.
+   */
+  async sealRepoCredentials(): Promise<number> {
+    const all = await this.em.find(Project, { repoUrlEnc: null }, { fields: ['repoUrl', 'repoUrlEnc'] });
+    let sealed = 0;
+    for (const project of all) {
+      if (!hasUrlCredentials(project.repoUrl) || isMaskedUrl(project.repoUrl)) continue;
+      this.storeRepoUrl(project, project.repoUrl);
+      sealed += 1;
+    }
+    if (sealed) await this.em.flush();
+    return sealed;
+  }
 
   async add(actor: Actor, input: ProjectAddInput): Promise<ProjectView> {
     requireAdmin(actor, 'add projects');
@@ -28,7 +80,7 @@ export class ProjectService {
     const project = this.em.create(Project, {
       name: data.name,
       title: data.title || data.name,
-      repoUrl: data.repoUrl,
+      repoUrl: '',
       environment: data.environment,
       deployPath: data.deployPath,
       defaultBranch: data.defaultBranch,
@@ -48,8 +100,9 @@ export class ProjectService {
       updatedAt: new Date(),
     });
     project.servers.set(servers);
+    this.storeRepoUrl(project, data.repoUrl);
     audit(this.em, actor, 'project.add', `project:${data.name}`, {
-      repoUrl: data.repoUrl,
+      repoUrl: project.repoUrl,
       environment: data.environment,
       deployPath: data.deployPath,
       servers: data.servers,
@@ -97,7 +150,7 @@ export class ProjectService {
       changed.push(String(key));
     };
     assign('title', data.title);
-    assign('repoUrl', data.repoUrl);
+    if (data.repoUrl !== undefined && this.storeRepoUrl(project, data.repoUrl)) changed.push('repoUrl');
     assign('environment', data.environment);
     assign('deployPath', data.deployPath);
     assign('defaultBranch', data.defaultBranch);

@@ -147,15 +147,29 @@ export class ServerService {
     await this.em.flush();
   }
 
-  /** Records the host key seen by a successful connection (trust on first use, or an explicit re-pin). */
-  async pinHostKey(actor: Actor, name: string, fingerprint: string): Promise<{ changed: boolean; previous: string | null }> {
+  /**
+   * Records the host key seen by a successful connection. Compared with what is pinned, in one
+   * conditional update: an unpinned server is pinned (trust on first use); the same key changes
+   * nothing; a different key is refused, unless an admin re-pins it by naming the key it replaces
+   * (`server check <name> accept=SHA256:…`) and that is still the pinned one.
+   */
+  async pinHostKey(actor: Actor, name: string, fingerprint: string, options: { replacing?: string } = {}): Promise<{ changed: boolean; previous: string | null }> {
     const server = await this.require(name);
-    const previous = server.hostKeyFingerprint ?? null;
-    if (previous === fingerprint) return { changed: false, previous };
-    server.hostKeyFingerprint = fingerprint;
-    audit(this.em, actor, previous ? 'server.host_key.repin' : 'server.host_key.pin', `server:${server.name}`, { previous, fingerprint });
-    await this.em.flush();
-    return { changed: true, previous };
+    if (options.replacing) requireAdmin(actor, 're-pin host keys');
+    const expected = options.replacing ?? null;
+    const won = await this.em.nativeUpdate(Server, { id: server.id, hostKeyFingerprint: expected }, { hostKeyFingerprint: fingerprint, updatedAt: new Date() });
+    if (won) {
+      audit(this.em, actor, expected ? 'server.host_key.repin' : 'server.host_key.pin', `server:${server.name}`, { previous: expected, fingerprint });
+      await this.em.flush();
+      await this.em.refresh(server);
+      return { changed: true, previous: expected };
+    }
+    const now = (await this.em.fork().findOne(Server, { id: server.id }, { fields: ['hostKeyFingerprint'] }))?.hostKeyFingerprint ?? null;
+    if (now === fingerprint) return { changed: false, previous: now };
+    throw new UserError(
+      `The host key of ${server.name} is pinned to ${now ?? 'nothing'}, but the server presented ${fingerprint}: nothing was changed. ` +
+        `If the server was rebuilt, verify the key on the machine and, as an admin, run \`server check ${server.name} accept=${fingerprint}\`.`,
+    );
   }
 
   /** Forgets a pinned host key so the next `server check` pins the new one (after a rebuild). */

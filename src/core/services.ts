@@ -26,7 +26,7 @@ export function servicesFor(em: EntityManager, deps: ServiceDeps): CoreServices 
   return {
     em,
     servers: new ServerService(em, deps),
-    projects: new ProjectService(em),
+    projects: new ProjectService(em, deps.secrets),
     tasks: new TaskService(em),
     freezes: new FreezeService(em, deps.timeZone),
   };

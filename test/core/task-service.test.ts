@@ -153,7 +153,7 @@ describe('TaskService', () => {
     project.lockedBy = 'UADMIN01';
     project.lockReason = 'db migration';
     await em.flush();
-    await expect(db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v9' })).rejects.toThrow(/locked by <@UADMIN01>: db migration/);
-    await expect(db.services().tasks.requestRollback(alice, 'api', undefined)).rejects.toThrow(/locked by <@UADMIN01>: db migration/);
+    await expect(db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v9' })).rejects.toThrow(/locked by \uFDD0[0-9a-f]{12}@UADMIN01\uFDD1: db migration/);
+    await expect(db.services().tasks.requestRollback(alice, 'api', undefined)).rejects.toThrow(/locked by \uFDD0[0-9a-f]{12}@UADMIN01\uFDD1: db migration/);
   });
 });

@@ -1,3 +1,4 @@
+import { marksAsText } from '../../src/core/mention.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent } from '../../src/db/entities/index.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
@@ -75,7 +76,7 @@ describe('scheduled deploys, queueing and locks', () => {
     await f.runtime.executor.run(f.admin.id, 'lock app database migration until 15:00', { slackEscaped: false });
     const refused = await f.runtime.executor.run(bob.id, 'app v1', { slackEscaped: false });
     expect(refused.kind).toBe('reply');
-    expect(refused.kind === 'reply' && refused.reply.text).toBe('Project app is locked by <@UADMIN01>: database migration until 15:00. It can be unlocked with `/deploy unlock app`.');
+    expect(refused.kind === 'reply' && marksAsText(refused.reply.text)).toBe('Project app is locked by <@UADMIN01>: database migration until 15:00. It can be unlocked with `/deploy unlock app`.');
     const notAllowed = await f.runtime.executor.run(bob.id, 'unlock app', { slackEscaped: false });
     expect(notAllowed.kind === 'reply' && notAllowed.reply.isError).toBe(true);
     await f.runtime.executor.run(f.admin.id, 'unlock app', { slackEscaped: false });

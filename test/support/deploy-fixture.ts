@@ -2,7 +2,8 @@ import { newOwnerId } from '../../src/store/owner.js';
 import { TaskStore } from '../../src/store/task-store.js';
 import type { RunRecordsFactory } from '../../src/pipeline/flows/task-runner.js';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import type { HookSandbox } from '../../src/pipeline/hooks/sandbox/hook-sandbox.js';
 import type { Actor } from '../../src/core/actor.js';
 import { DeployCoordinator } from '../../src/core/deploy-coordinator.js';
 import type { TaskView } from '../../src/core/views.js';
@@ -56,6 +57,11 @@ export interface FixtureOptions {
   records?: RunRecordsFactory;
   /** The runner's lease (default 30 s); short leases let a test see a task recovered. */
   leaseMs?: number;
+  /**
+   * The local hook sandbox, made for the data directory. With it, the data directory is the
+   * database's directory, as for the real bot: database, secret.key and mirrors side by side.
+   */
+  hookSandbox?: (dataDir: string) => HookSandbox;
 }
 
 export async function createDeployFixture(options: FixtureOptions = {}): Promise<DeployFixture> {
@@ -75,7 +81,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
     ],
   });
   const db = await createTestDatabase({ defaultKeyPath: key.privateKeyPath });
-  const dataDir = makeScratchDir('deploybot-data-');
+  const dataDir = options.hookSandbox ? dirname(db.path) : makeScratchDir('deploybot-data-');
   const names = servers.map((_, i) => `web-${i + 1}`);
   for (const [i, s] of servers.entries()) {
     const auth = i === 0 && options.passwordServer ? { authKind: 'password' as const, password: options.passwordServer } : {};
@@ -111,6 +117,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
     distributor: directFanout,
     ssh: { connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000 },
     hookTimeoutMs: 60_000,
+    ...(options.hookSandbox ? { hookSandbox: options.hookSandbox(dataDir) } : {}),
   });
   const coordinator = new DeployCoordinator({ orm: db.orm, runner, events, log, redactor, secrets: db.secrets, defaultKeyPath: key.privateKeyPath });
 
@@ -164,7 +171,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
       await Promise.all(servers.map((s) => s.stop()));
       await db.close();
       repo.cleanup();
-      removeScratchDir(dataDir);
+      if (!options.hookSandbox) removeScratchDir(dataDir);
     },
   };
 }

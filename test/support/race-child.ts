@@ -1,3 +1,4 @@
+import { marksAsText } from '../../src/core/mention.js';
 /**
  * One racer for the concurrency tests: a real OS process on the shared SQLite file. It reads one
  * JSON command per line on stdin and answers one JSON line per command on stdout, so the test can
@@ -50,7 +51,7 @@ for await (const line of createInterface({ input: process.stdin })) {
     const value = await run(cmd);
     process.stdout.write(`${JSON.stringify({ ok: true, value })}\n`);
   } catch (err) {
-    process.stdout.write(`${JSON.stringify({ ok: false, error: err instanceof Error ? err.message : String(err) })}\n`);
+    process.stdout.write(`${JSON.stringify({ ok: false, error: marksAsText(err instanceof Error ? err.message : String(err)) })}\n`);
   }
 }
 await orm.close();

@@ -1,3 +1,4 @@
+import { marksAsText } from '../../core/mention.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -149,7 +150,8 @@ async function finish(
   }
   if (args.json) {
     const final = watched ? await runtime.app.withServices((s) => s.tasks.show(watched.task.id)).catch(() => watched.task) : undefined;
-    out.stdout.write(`${JSON.stringify(jsonAnswer(args.command, result.actor, outcome, code, watched, final), null, 2)}\n`);
+    // The bot's mention marks (core/mention.ts) as Slack's plain syntax: scripts read `<@U1>`.
+    out.stdout.write(`${JSON.stringify(jsonAnswer(args.command, result.actor, outcome, code, watched, final), (_k, v: unknown) => (typeof v === 'string' ? marksAsText(v) : v), 2)}\n`);
   }
   return code;
 }

@@ -1,3 +1,4 @@
+import { marksAsText } from '../../core/mention.js';
 import type { Reply, ReplyBlock } from '../../commands/reply.js';
 import { makeStyle, SYMBOLS, visibleLength, type Style } from './style.js';
 
@@ -37,7 +38,7 @@ const EMOJI: Record<string, [symbol: string, tone: Tone]> = {
 
 export function renderReply(reply: Reply, options: RenderOptions = {}): string {
   const style = makeStyle(options.color ?? false);
-  const inline = (text: string) => renderInline(text, style, options);
+  const inline = (text: string) => renderInline(marksAsText(text), style, options);
   const out: string[] = [];
   for (const [i, block] of reply.blocks.entries()) {
     if (block.type === 'heading' && i > 0) out.push('');

@@ -61,7 +61,7 @@ export async function buildModal(deps: SlackDeps, request: Omit<OpenModalRequest
         if (projects.length === 0) throw new UserError('There is no project to deploy yet. An admin adds one with `/deploy project add`.');
         const selected = projects.length === 1 ? projects[0] : undefined;
         if (selected) deps.versions.prefetch(selected.repoUrl);
-        return deployModal({ projects, ...(selected ? { selected } : {}), isAdmin: actor.isAdmin, metadata });
+        return deployModal({ projects, ...(selected ? { selected } : {}), isAdmin: actor.isAdmin, actorId: actor.id, metadata });
       }
     }
   });

@@ -1,3 +1,4 @@
+import { channelRef } from '../../core/mention.js';
 import { requireAdmin, type Actor } from '../../core/actor.js';
 import { projectAddSchema, projectEditSchema, type ProjectAddInput, type ProjectEditInput } from '../../core/project-schemas.js';
 import { verifyProjectRepository } from '../repository-check.js';
@@ -64,7 +65,7 @@ export function describeProject(p: ProjectView, live: { server: string; release:
         ['On failure', p.onFailure === 'rollback' ? 'switch every server back' : 'keep healthy servers on the new release'],
         ['Parallel servers', String(p.maxParallel)],
         ...(p.promoteFrom ? [['Promotes from', `${p.promoteFrom} (a commit must succeed there first)`] as [string, string]] : []),
-        ['Channel', p.notifyChannel ? `<#${p.notifyChannel}>` : '—'],
+        ['Channel', p.notifyChannel ? channelRef(p.notifyChannel) : '—'],
         ['Hooks', hooks || 'none'],
       ],
     },

@@ -119,7 +119,8 @@ async function checkServer(name: string, acceptKey: string | undefined, actor: A
     repinned = err.expected;
     probe = await deps.probe({ ...target, hostKeyFingerprint: err.observed });
   }
-  const pinned = await services.servers.pinHostKey(actor, server.name, probe.fingerprint);
+  // The service compares again, in one conditional update: a key pinned meanwhile is never overwritten.
+  const pinned = await services.servers.pinHostKey(actor, server.name, probe.fingerprint, repinned ? { replacing: repinned } : {});
   const keyLine = repinned
     ? `Host key re-pinned: \`${probe.fingerprint}\` (was \`${repinned}\`)`
     : pinned.changed

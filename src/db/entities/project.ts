@@ -11,7 +11,10 @@ export class Project {
   id!: number;
   name!: string;
   title!: string;
+  /** As shown: credentials masked (`https://user:***@host/…`); the real URL is in repoUrlEnc. */
   repoUrl!: string;
+  /** Encrypted full URL when it carries credentials (SecretBox), else null. */
+  repoUrlEnc?: string | null;
   environment: Environment = 'test';
   deployPath!: string;
   servers = new Collection<Server>(this);
@@ -46,6 +49,7 @@ export const ProjectSchema = new EntitySchema<Project>({
     name: { type: 'string', length: 63, unique: true },
     title: { type: 'string', length: 200 },
     repoUrl: { type: 'text' },
+    repoUrlEnc: { type: 'text', nullable: true, lazy: true },
     environment: { type: 'string', length: 8, default: 'test' },
     deployPath: { type: 'text' },
     servers: { kind: 'm:n', entity: 'Server', inversedBy: 'projects', pivotTable: 'project_servers', owner: true },

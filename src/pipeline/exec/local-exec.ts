@@ -27,6 +27,11 @@ export interface LocalCommand {
   env?: Readonly<Record<string, string>>;
   /** Pass the bot's whole environment instead of the small allowlist. For trusted tools only. */
   inheritEnv?: boolean;
+  /** Nothing from the bot's environment, only `env` (sandboxed hooks: not even HOME or SSH_AUTH_SOCK). */
+  isolatedEnv?: boolean;
+  /** Run as this user and group (the bot must be root; supplementary groups are dropped). */
+  uid?: number;
+  gid?: number;
   timeoutMs: number;
   /** Per stream; the tail is kept. Default 1 MiB. */
   maxOutputBytes?: number;
@@ -53,6 +58,7 @@ const BASE_ENV_NAMES = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_
 
 function childEnv(command: LocalCommand): NodeJS.ProcessEnv {
   const base: NodeJS.ProcessEnv = {};
+  if (command.isolatedEnv) return { ...command.env };
   if (command.inheritEnv) Object.assign(base, process.env);
   else for (const name of BASE_ENV_NAMES) if (process.env[name] !== undefined) base[name] = process.env[name];
   return { ...base, ...command.env };
@@ -87,6 +93,8 @@ export function runLocalUnchecked(command: LocalCommand): Promise<LocalResult> {
       env: childEnv(command),
       stdio: [command.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       detached: true, // own process group, see killGroup
+      ...(command.uid !== undefined ? { uid: command.uid } : {}),
+      ...(command.gid !== undefined ? { gid: command.gid } : {}),
       shell: false,
       windowsHide: true,
     });

@@ -1,6 +1,7 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { hasScript, hookEnv, runLocalHook, runRemoteHook, type HookFacts } from '../hooks/hooks.js';
+import { defaultHookSandbox, type BuildDirs, type HookSandbox } from '../hooks/sandbox/hook-sandbox.js';
 import { packageWorkspace, type Artifact } from '../release/package-artifact.js';
 import { newReleaseId } from '../release/release-id.js';
 import { discardUpload, partialDir, planCleanup, prepareHost, releaseDir, removeReleases, switchCurrent } from '../release/release-layout.js';
@@ -20,17 +21,19 @@ import { LeaseLost } from '../../store/store-errors.js';
  */
 export async function runDeployFlow(ctx: RunContext): Promise<void> {
   const { plan, deps } = ctx;
-  const workspace = join(deps.dataDir, 'workspaces', `task-${plan.taskId}`);
+  const sandbox = deps.hookSandbox ?? defaultHookSandbox(deps.dataDir);
+  // The build area is outside the data directory: the repository's code runs there (sandbox/).
+  let dirs: BuildDirs | undefined;
   const artifactPath = join(deps.dataDir, 'artifacts', `task-${plan.taskId}.tar.gz`);
   const facts: HookFacts = { taskId: plan.taskId, project: plan.project.name, environment: plan.project.environment, ref: plan.ref, commit: '', releaseId: '', requestedBy: plan.requestedBy };
 
   try {
     await ctx.taskStage('start', () => connectOrFail(ctx));
 
-    await rm(workspace, { recursive: true, force: true });
-    await mkdir(workspace, { recursive: true });
+    dirs = await sandbox.createBuildDirs(plan.taskId);
+    const build = dirs;
     // The commit is not known yet: before_download sees DEPLOY_REF but an empty DEPLOY_COMMIT.
-    await localHook(ctx, 'before_download', workspace, facts);
+    await localHook(ctx, sandbox, 'before_download', build, facts);
 
     await ctx.taskStage('download', async () => {
       // A pinned commit (what was approved) wins over where the ref points now. It was fetched when
@@ -41,13 +44,13 @@ export async function runDeployFlow(ctx: RunContext): Promise<void> {
       facts.releaseId = newReleaseId(plan.taskId, facts.commit);
       await ctx.recorder.setCommit(facts.commit, facts.releaseId);
       ctx.emit({ type: 'commit.resolved', ref: plan.ref, commit: facts.commit });
-      await deps.git.exportCommit(plan.project.repoUrl, facts.commit, workspace);
+      await deps.git.exportCommit(plan.project.repoUrl, facts.commit, build.workspace);
     });
 
-    await localHook(ctx, 'after_download', workspace, facts);
-    const artifact = await ctx.taskStage('package', () => packageWorkspace(workspace, artifactPath));
+    await localHook(ctx, sandbox, 'after_download', build, facts);
+    const artifact = await ctx.taskStage('package', () => packageWorkspace(build.workspace, artifactPath));
     // The workspace can be large (node_modules after a build): free it before the long upload.
-    await rm(workspace, { recursive: true, force: true });
+    await sandbox.removeBuildDirs(build);
 
     await ctx.eachHost(ctx.hosts, (host) => uploadAndPrepare(ctx, host, artifact, facts));
     await barrier(ctx, facts.releaseId);
@@ -63,16 +66,16 @@ export async function runDeployFlow(ctx: RunContext): Promise<void> {
     }
     await ctx.eachHost(ctx.hosts, (host) => cleanup(ctx, host, facts.releaseId));
   } finally {
-    await rm(workspace, { recursive: true, force: true }).catch(() => undefined);
+    if (dirs) await sandbox.removeBuildDirs(dirs).catch(() => undefined);
     await rm(artifactPath, { force: true }).catch(() => undefined);
   }
 }
 
-async function localHook(ctx: RunContext, stage: 'before_download' | 'after_download', cwd: string, facts: HookFacts): Promise<void> {
+async function localHook(ctx: RunContext, sandbox: HookSandbox, stage: 'before_download' | 'after_download', dirs: BuildDirs, facts: HookFacts): Promise<void> {
   const script = ctx.plan.hooks[stage];
   if (!hasScript(script)) return ctx.skipTaskStage(stage);
   await ctx.localHookStage(stage, () =>
-    runLocalHook({ script, cwd, env: hookEnv(facts), timeoutMs: ctx.deps.hookTimeoutMs, signal: ctx.signal, redactor: ctx.deps.redactor, onLine: ctx.outputListener(null, stage) }),
+    runLocalHook({ script, sandbox, dirs, env: hookEnv(facts), timeoutMs: ctx.deps.hookTimeoutMs, signal: ctx.signal, redactor: ctx.deps.redactor, onLine: ctx.outputListener(null, stage) }),
   );
 }
 

@@ -5,6 +5,7 @@ import type { PackageDistributor } from '../distribution/distributor.js';
 import type { PipelineEvent, PipelineEvents } from '../events.js';
 import type { GitMirrors } from '../git/git.js';
 import type { HookResult } from '../hooks/hooks.js';
+import type { HookSandbox } from '../hooks/sandbox/hook-sandbox.js';
 import { HOST_STAGES, type HostStage, type TaskStage } from '../stages.js';
 import { connectSsh, type SshConnection } from '../ssh/ssh.js';
 import type { TaskRecorder } from './task-recorder.js';
@@ -21,6 +22,8 @@ export interface RunnerDeps {
   distributor: PackageDistributor;
   ssh: { connectTimeoutMs: number; keepaliveIntervalMs: number };
   hookTimeoutMs: number;
+  /** Where local hooks run (default: bubblewrap if it works here, else local hooks are refused). */
+  hookSandbox?: HookSandbox;
 }
 
 /** A stage failed: the message is for people (Slack, shell), already redacted. */

@@ -58,3 +58,19 @@ export function assertSafeRef(ref: string, what = 'ref'): string {
   }
   return ref;
 }
+
+/**
+ * What a mirror fetches: branches and tags, the refs people review and protect. Pull and merge
+ * requests (`refs/pull/*`, `refs/merge-requests/*`) and any other server-side refs stay out.
+ */
+export const REVIEWED_REFSPECS = ['+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*'] as const;
+
+export const ONLY_REVIEWED = 'Only branches, tags and commits on them can be deployed; pull and merge requests cannot until they are merged (or pushed as a branch).';
+
+/** Refuses a full ref name outside branches and tags (`refs/pull/1/head`), before git sees it. */
+export function assertReviewedRef(ref: string): string {
+  if (ref.startsWith('refs/') && !ref.startsWith('refs/heads/') && !ref.startsWith('refs/tags/')) {
+    throw new UserError(`The ref "${ref}" is not a branch or tag. ${ONLY_REVIEWED}`);
+  }
+  return ref;
+}

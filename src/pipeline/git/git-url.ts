@@ -46,3 +46,36 @@ export function redactorForUrl(url: string, base: Redactor = new Redactor()): Re
 export function displayUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^/@]*@/i, '$1[redacted]@');
 }
+
+/** What stands for a credential in a shown repository URL. */
+export const CREDENTIAL_MASK = '***';
+
+const USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^/@]*)@/i;
+
+/** True when the URL carries a password or token (`https://user:token@…`, `https://token@…`). */
+export function hasUrlCredentials(url: string): boolean {
+  return maskUrlCredentials(url) !== url;
+}
+
+/**
+ * The URL as it is stored in clear, shown and audited: `https://user:***@host/…`. A user name
+ * alone is kept for ssh (`ssh://git@host`, not a secret), but masked for http(s), where a lone
+ * user name is how tokens are usually passed (`https://<token>@github.com/…`).
+ */
+export function maskUrlCredentials(url: string): string {
+  const m = USERINFO.exec(url);
+  if (!m) return url;
+  const [, scheme, userinfo] = m as unknown as [string, string, string];
+  const colon = userinfo.indexOf(':');
+  let masked: string;
+  if (colon >= 0) masked = `${userinfo.slice(0, colon)}:${CREDENTIAL_MASK}`;
+  else if (/^https?:\/\//i.test(scheme) && userinfo !== CREDENTIAL_MASK) masked = CREDENTIAL_MASK;
+  else masked = userinfo;
+  return `${scheme}${masked}@${url.slice(m[0].length)}`;
+}
+
+/** A shown URL whose credentials were masked (the real one is stored encrypted). */
+export function isMaskedUrl(url: string): boolean {
+  const m = USERINFO.exec(url);
+  return Boolean(m && (m[2] === CREDENTIAL_MASK || m[2]!.endsWith(`:${CREDENTIAL_MASK}`)));
+}

@@ -6,9 +6,9 @@ import { PassThrough } from 'node:stream';
 import { GitError, simpleGit, type SimpleGit } from 'simple-git';
 import { OperationalError, UserError } from '../../errors.js';
 import { Redactor } from '../../redact.js';
-import { FULL_SHA, assertSafeRef } from './git-refs.js';
+import { FULL_SHA, assertReviewedRef, assertSafeRef, isHexSha, ONLY_REVIEWED, REVIEWED_REFSPECS } from './git-refs.js';
 import { BRANCH_FORMAT, LOG_FORMAT, TAG_FORMAT, parseBranches, parseLog, parseTags, type GitCommit, type GitRef } from './git-log.js';
-import { assertSafeRepoUrl, displayUrl, redactorForUrl } from './git-url.js';
+import { assertSafeRepoUrl, displayUrl, isMaskedUrl, maskUrlCredentials, redactorForUrl, urlCredentials } from './git-url.js';
 import { CommandError, runLocal } from '../exec/local-exec.js';
 
 export type { GitCommit, GitRef } from './git-log.js';
@@ -21,6 +21,11 @@ export interface GitMirrorsOptions {
   /** For local reads and exports. Default 2 minutes. */
   localTimeoutMs?: number;
   redactor?: Redactor;
+  /**
+   * The real URL behind a shown one whose credentials are masked (`https://user:***@host/…`): the
+   * application stores those encrypted, and only this class ever holds them in clear.
+   */
+  credentials?: (shownUrl: string) => Promise<string | undefined>;
 }
 
 export interface MirrorResult {
@@ -56,6 +61,8 @@ const TRANSIENT_GIT = /could not resolve host|failed to connect|couldn't connect
  */
 export class GitMirrors {
   private readonly inFlight = new Map<string, Promise<MirrorResult>>();
+  /** Mirrors whose refspecs were checked in this process. */
+  private readonly narrowed = new Set<string>();
   private readonly networkTimeoutMs: number;
   private readonly localTimeoutMs: number;
   private readonly redactor: Redactor;
@@ -67,17 +74,31 @@ export class GitMirrors {
     this.networkTimeoutMs = options.networkTimeoutMs ?? 5 * 60_000;
     this.localTimeoutMs = options.localTimeoutMs ?? 2 * 60_000;
     this.redactor = options.redactor ?? new Redactor();
+    this.credentials = options.credentials;
+  }
+
+  private readonly credentials?: (shownUrl: string) => Promise<string | undefined>;
+
+  /** The URL git must use: the real one behind a masked URL; its credentials join the redactor. */
+  private async realUrl(repoUrl: string): Promise<string> {
+    if (!isMaskedUrl(repoUrl)) return repoUrl;
+    const real = await this.credentials?.(repoUrl);
+    if (!real) throw new UserError(`The credentials of ${displayUrl(repoUrl)} are not known here: set the repository URL again with \`project edit <name> repo=<url>\`.`);
+    // Logs, hook output and errors are masked of them from now on.
+    for (const secret of urlCredentials(real)) this.redactor.add(secret);
+    return real;
   }
 
   get mirrorsDir(): string {
     return join(this.dataDir, 'mirrors');
   }
 
+  /** One mirror per repository, named after its shown URL: a new token does not mean a new mirror. */
   mirrorPath(repoUrl: string): string {
-    return join(this.mirrorsDir, `${createHash('sha1').update(repoUrl).digest('hex')}.git`);
+    return join(this.mirrorsDir, `${createHash('sha1').update(maskUrlCredentials(repoUrl)).digest('hex')}.git`);
   }
 
-  /** Clones the mirror if missing, otherwise `fetch --prune --tags`. */
+  /** Clones the mirror (branches and tags only) if missing, otherwise fetches them, pruning what is gone. */
   ensureMirror(repoUrl: string): Promise<MirrorResult> {
     try {
       assertSafeRepoUrl(repoUrl);
@@ -86,7 +107,7 @@ export class GitMirrors {
     }
     const pending = this.inFlight.get(repoUrl);
     if (pending) return pending;
-    const run = this.cloneOrFetch(repoUrl).finally(() => this.inFlight.delete(repoUrl));
+    const run = this.realUrl(repoUrl).then((real) => this.cloneOrFetch(real)).finally(() => this.inFlight.delete(repoUrl));
     this.inFlight.set(repoUrl, run);
     return run;
   }
@@ -94,15 +115,23 @@ export class GitMirrors {
   /** The full 40-hex commit id a branch, tag (peeled) or (short) sha points to. */
   async resolveRef(repoUrl: string, ref: string): Promise<string> {
     assertSafeRef(ref);
+    assertReviewedRef(ref);
     const dir = await this.existingMirror(repoUrl);
+    let sha: string | undefined;
     try {
       const out = await this.git(repoUrl, dir, this.localTimeoutMs).raw(['rev-parse', '--verify', '--quiet', '--end-of-options', `${ref}^{commit}`]);
-      const sha = out.trim();
-      if (FULL_SHA.test(sha)) return sha;
+      if (FULL_SHA.test(out.trim())) sha = out.trim();
     } catch (err) {
       if (!(err instanceof GitExitError && err.exitCode === 1)) throw this.wrap(err, repoUrl, `resolve ${ref}`);
     }
-    throw new UserError(`There is no branch, tag or commit "${ref}" in ${displayUrl(repoUrl)}.`);
+    if (!sha) throw new UserError(`There is no branch, tag or commit "${ref}" in ${displayUrl(repoUrl)}. ${ONLY_REVIEWED}`);
+    // A commit id may name an object left behind by something no branch or tag holds (a force-push,
+    // a pull request fetched before refspecs were narrowed): only commits on branches and tags ship.
+    if (isHexSha(ref)) {
+      const holders = await this.read(repoUrl, dir, ['for-each-ref', '--count=1', '--format=%(refname)', `--contains=${sha}`, 'refs/heads/', 'refs/tags/'], `find a branch or tag holding ${ref}`);
+      if (!holders.trim()) throw new UserError(`Commit ${ref} is not on any branch or tag of ${displayUrl(repoUrl)}, so it cannot be deployed. ${ONLY_REVIEWED}`);
+    }
+    return sha;
   }
 
   /**
@@ -185,15 +214,47 @@ export class GitMirrors {
   private async existingMirror(repoUrl: string): Promise<string> {
     assertSafeRepoUrl(repoUrl);
     const dir = this.mirrorPath(repoUrl);
-    if (existsSync(join(dir, 'HEAD')) && !this.inFlight.has(repoUrl)) return dir;
+    if (existsSync(join(dir, 'HEAD')) && !this.inFlight.has(repoUrl)) {
+      await this.narrowRefspecs(repoUrl, dir);
+      return dir;
+    }
     return (await this.ensureMirror(repoUrl)).dir;
+  }
+
+  /**
+   * A mirror made by an older version (`clone --mirror`) fetches every ref, `refs/pull/*` included:
+   * set its refspecs to branches and tags and delete every other ref it holds. Checked once per
+   * mirror and process (one `git config` read).
+   */
+  private async narrowRefspecs(repoUrl: string, dir: string): Promise<void> {
+    if (this.narrowed.has(dir)) return;
+    const git = this.git(repoUrl, dir, this.localTimeoutMs);
+    const current = await git.raw(['config', '--get-all', 'remote.origin.fetch']).catch(() => '');
+    const mirror = await git.raw(['config', '--get', 'remote.origin.mirror']).catch(() => '');
+    if (current.trim().split('\n').join(' ') !== REVIEWED_REFSPECS.join(' ') || mirror.trim()) {
+      try {
+        await git.raw(['config', '--unset-all', 'remote.origin.fetch']).catch(() => '');
+        await git.raw(['config', '--unset-all', 'remote.origin.mirror']).catch(() => '');
+        for (const spec of REVIEWED_REFSPECS) await git.raw(['config', '--add', 'remote.origin.fetch', spec]);
+        const refs = (await git.raw(['for-each-ref', '--format=%(refname)'])).split('\n').filter(Boolean);
+        const foreign = refs.filter((r) => !r.startsWith('refs/heads/') && !r.startsWith('refs/tags/'));
+        if (foreign.length) await runLocal({ cmd: 'git', args: ['--git-dir', dir, 'update-ref', '--stdin'], input: foreign.map((r) => `delete ${r}\n`).join(''), timeoutMs: this.localTimeoutMs, redactor: redactorForUrl(repoUrl, this.redactor) });
+      } catch (err) {
+        throw this.wrap(err, repoUrl, 'narrow the mirror to branches and tags');
+      }
+    }
+    this.narrowed.add(dir);
   }
 
   private async cloneOrFetch(repoUrl: string): Promise<MirrorResult> {
     const dir = this.mirrorPath(repoUrl);
     if (existsSync(join(dir, 'HEAD'))) {
+      await this.narrowRefspecs(repoUrl, dir);
       try {
-        await this.git(repoUrl, dir, this.networkTimeoutMs).raw(['fetch', '--prune', '--tags', '--quiet', 'origin']);
+        // The token may have changed since the clone (project edit): fetch with the current one.
+        const configured = (await this.git(repoUrl, dir, this.localTimeoutMs).raw(['config', '--get', 'remote.origin.url']).catch(() => '')).trim();
+        if (configured !== repoUrl) await this.git(repoUrl, dir, this.localTimeoutMs).raw(['config', 'remote.origin.url', repoUrl]);
+        await this.git(repoUrl, dir, this.networkTimeoutMs).raw(['fetch', '--prune', '--prune-tags', '--quiet', 'origin']);
       } catch (err) {
         throw this.wrap(err, repoUrl, 'fetch');
       }
@@ -204,8 +265,12 @@ export class GitMirrors {
     await mkdir(this.mirrorsDir, { recursive: true });
     const tmp = `${dir}.tmp-${randomBytes(4).toString('hex')}`;
     try {
-      await this.git(repoUrl, this.mirrorsDir, this.networkTimeoutMs).raw(['clone', '--mirror', '--quiet', '--', repoUrl, tmp]);
+      // `--bare`, not `--mirror`: a mirror would fetch every ref the server has, pull requests
+      // (refs/pull/*, refs/merge-requests/*) included, and unreviewed code would be deployable.
+      await this.git(repoUrl, this.mirrorsDir, this.networkTimeoutMs).raw(['clone', '--bare', '--quiet', '--', repoUrl, tmp]);
+      for (const spec of REVIEWED_REFSPECS) await this.git(repoUrl, tmp, this.localTimeoutMs).raw(['config', '--add', 'remote.origin.fetch', spec]);
       await rename(tmp, dir);
+      this.narrowed.add(dir);
     } catch (err) {
       await rm(tmp, { recursive: true, force: true });
       throw this.wrap(err, repoUrl, 'clone');

@@ -4,6 +4,7 @@ import { LineTail } from '../exec/line-tail.js';
 import { runLocalUnchecked } from '../exec/local-exec.js';
 import type { OutputStream } from '../exec/output-capture.js';
 import { envAssignments, remoteCommand } from '../ssh/remote-quote.js';
+import { SandboxRefused, type BuildDirs, type HookSandbox } from './sandbox/hook-sandbox.js';
 import type { SshConnection } from '../ssh/ssh.js';
 
 /** A hook that prints nothing for this long is still allowed to run; the reaper watches the whole task. */
@@ -62,7 +63,7 @@ const HOOK_OUTPUT_CAP = 64 * 1024;
  * the last lines of combined output (collected as they arrive, already redacted), and an error
  * text. Only a cancel propagates as an exception, so the runner can stop at its safe point.
  */
-async function runHook(run: HookRun, exec: (onLine: (s: OutputStream, l: string) => void) => Promise<{ exitCode: number | null; signal: string | null }>): Promise<HookResult> {
+async function runHook(run: HookRun, exec: (onLine: (s: OutputStream, l: string) => void) => Promise<{ exitCode: number | null; signal: string | null; refused?: string }>): Promise<HookResult> {
   const tail = new LineTail();
   const onLine = (stream: OutputStream, line: string) => {
     tail.push(line);
@@ -70,6 +71,7 @@ async function runHook(run: HookRun, exec: (onLine: (s: OutputStream, l: string)
   };
   try {
     const result = await exec(onLine);
+    if (result.refused) return { ok: false, exitCode: null, outputTail: '', error: result.refused };
     const ok = result.exitCode === 0;
     return { ok, exitCode: result.exitCode, outputTail: tail.text(), error: ok ? undefined : exitText(result.exitCode, result.signal) };
   } catch (err) {
@@ -84,23 +86,29 @@ function failureText(err: unknown): string {
 }
 
 /**
- * Runs a hook on the bot's host, in the build workspace. The environment is the exec seam's small
- * allowlist plus DEPLOY_*: the bot's tokens, secret key and DATABASE_URL never reach a hook.
+ * Runs a hook on the bot's host, in the task's build workspace, inside the hook sandbox: the
+ * repository's code never sees the data directory, the database, key files, the agent socket or
+ * the bot's HOME, and its environment is DEPLOY_* plus a few neutral variables (sandbox/).
+ * A sandbox that refuses local hooks makes the hook fail with what to do about it.
  */
-export function runLocalHook(run: HookRun & { cwd: string }): Promise<HookResult> {
-  return runHook(run, (onLine) =>
-    runLocalUnchecked({
-      cmd: '/bin/sh',
-      args: ['-c', run.script],
-      cwd: run.cwd,
-      env: run.env,
+export function runLocalHook(run: HookRun & { sandbox: HookSandbox; dirs: BuildDirs }): Promise<HookResult> {
+  return runHook(run, async (onLine) => {
+    let command;
+    try {
+      command = await run.sandbox.command(run.dirs, run.script, run.env);
+    } catch (err) {
+      if (err instanceof SandboxRefused) return { exitCode: null, signal: null, refused: err.message };
+      throw err;
+    }
+    return runLocalUnchecked({
+      ...command,
       timeoutMs: run.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
       signal: run.signal,
       redactor: run.redactor,
       onLine,
       maxOutputBytes: HOOK_OUTPUT_CAP,
-    }),
-  );
+    });
+  });
 }
 
 /**

@@ -61,8 +61,10 @@ describe('slash commands', () => {
     expect(a.response_type).toBe('ephemeral');
     const blocks = a.blocks as { text?: { text: string } }[];
     expect(blocks[0]!.text!.text).toMatch(/^:warning: /);
-    expect(allText(a)).toContain(error);
-    expect(blocks.some((b) => b.text?.text.startsWith('```') && b.text.text.includes(usage))).toBe(true);
+    // Slack receives `<` and `>` escaped (else `<project>` would be read as a link), and shows them as typed.
+    const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    expect(allText(a)).toContain(esc(error));
+    expect(blocks.some((b) => b.text?.text.startsWith('```') && b.text.text.includes(esc(usage)))).toBe(true);
   });
 
   it('refuses forged and stale signatures with 401 and changes nothing', async () => {

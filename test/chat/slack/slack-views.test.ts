@@ -135,7 +135,7 @@ describe('deploy form', () => {
   const projects = [project, { ...project, name: 'blog', title: 'blog' }];
 
   it('starts with a project select that dispatches, and a version picker that loads options', () => {
-    const view = deployModal({ projects, isAdmin: false, metadata: { channel: 'C1' } });
+    const view = deployModal({ projects, isAdmin: false, actorId: 'UALICE01', metadata: { channel: 'C1' } });
     expect(inputIds(view)).toEqual(['project', 'version', 'schedule']);
     expect(blocksOf(view)[0]).toMatchObject({ dispatch_action: true, element: { type: 'static_select', action_id: 'deploy_project' } });
     expect(element(view, 'version')).toMatchObject({ type: 'external_select', action_id: 'deploy_version', min_query_length: 0 });
@@ -143,17 +143,26 @@ describe('deploy form', () => {
   });
 
   it('for an admin, offers the hook scripts under project-specific block ids', () => {
-    const view = deployModal({ projects, selected: project, isAdmin: true, metadata: {} });
+    const view = deployModal({ projects, selected: project, isAdmin: true, actorId: 'UADMIN01', metadata: {} });
     expect(inputIds(view)).toEqual(['project', 'version.shop', 'schedule', 'hook.shop.before_download', 'hook.shop.after_download', 'hook.shop.after_deploy']);
     expect((element(view, 'project').initial_option as { value: string }).value).toBe('shop');
     expect(view.submit?.text).toBe('Request deploy');
     expect(JSON.stringify(view.blocks)).toContain('needs approval by <@UBOB0001>');
   });
 
-  it('for anyone else, shows the hooks read-only', () => {
-    const view = deployModal({ projects, selected: project, isAdmin: false, metadata: {} });
+  it('for the project\'s approvers, shows the hooks read-only', () => {
+    const view = deployModal({ projects, selected: project, isAdmin: false, actorId: 'UBOB0001', metadata: {} });
     expect(inputIds(view)).toEqual(['project', 'version.shop', 'schedule']);
     expect(JSON.stringify(view.blocks)).toContain('systemctl reload shop');
+  });
+
+  it('for anyone else who may deploy, names the hooks but never shows the scripts', () => {
+    const view = deployModal({ projects, selected: { ...project, hooks: { ...project.hooks, after_download: 'npm ci --registry https://npm.internal.example' } }, isAdmin: false, actorId: 'UALICE01', metadata: {} });
+    expect(inputIds(view)).toEqual(['project', 'version.shop', 'schedule']);
+    const json = JSON.stringify(view.blocks);
+    expect(json).toContain('`after_download`, `before_deploy`, `after_deploy`');
+    expect(json).toContain("Only admins and the project's approvers can read them");
+    for (const script of ['npm.internal.example', 'systemctl reload shop', 'xxxxxxxx']) expect(json).not.toContain(script);
   });
 
   it('reads the form', () => {

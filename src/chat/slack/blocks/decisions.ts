@@ -3,14 +3,19 @@ import type { TaskEvent } from '../../../commands/command-outcome.js';
 import type { TaskView } from '../../../core/views.js';
 import { approvalProgress, formatTime, mention } from '../../../commands/formatting.js';
 import { ACTIONS } from '../ids.js';
-import { escapeMrkdwn, LIMITS, truncate } from './text.js';
+import { LIMITS, truncate } from './text.js';
+import { safeMrkdwn } from './mrkdwn.js';
 
 /**
  * What the task message's thread says about a decision, and the self-approval confirmation.
- * Pure. Text a person typed (a reject reason) is escaped: the thread is public, and a reason must
- * never be able to ping @here or fake a mention.
+ * Pure. The result is safe mrkdwn: text a person typed (a reject reason) is escaped, as the thread
+ * is public and a reason must never be able to ping @here or fake a mention.
  */
 export function decisionText(event: TaskEvent, task: TaskView, actorId: string, timeZone: string): string {
+  return safeMrkdwn(decisionWords(event, task, actorId, timeZone));
+}
+
+function decisionWords(event: TaskEvent, task: TaskView, actorId: string, timeZone: string): string {
   const who = mention(actorId);
   switch (event) {
     case 'approved': {
@@ -20,7 +25,7 @@ export function decisionText(event: TaskEvent, task: TaskView, actorId: string, 
       return `:white_check_mark: Approved by ${who}${self}${progress ? `: ${progress}` : ''}.${when}`;
     }
     case 'rejected':
-      return `:no_entry: Rejected by ${who}: ${truncate(escapeMrkdwn(task.rejectReason ?? ''), 1000)}`;
+      return `:no_entry: Rejected by ${who}: ${truncate(task.rejectReason ?? '', 1000)}`;
     case 'cancelled':
       return `:no_entry_sign: Cancelled by ${who}.`;
     case 'cancel-requested':
@@ -37,9 +42,9 @@ export function decisionText(event: TaskEvent, task: TaskView, actorId: string, 
 /** The ephemeral question an admin gets when approving their own request. */
 export function selfApprovalBlocks(taskId: number, explanation: string): { text: string; blocks: types.KnownBlock[] } {
   return {
-    text: explanation,
+    text: safeMrkdwn(explanation),
     blocks: [
-      { type: 'section', text: { type: 'mrkdwn', text: `:raised_hand: ${truncate(explanation, LIMITS.sectionText - 20)}` } },
+      { type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(`:raised_hand: ${truncate(explanation, 1400)}`) } },
       {
         type: 'actions',
         block_id: `self_approve_${taskId}`,

@@ -1,6 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { Reply, ReplyBlock } from '../../../commands/reply.js';
 import { LIMITS, splitText, truncate } from './text.js';
+import { codeBlock, plainText, safeMrkdwn } from './mrkdwn.js';
 
 /**
  * A transport-neutral Reply as a Slack message: Block Kit blocks plus the plain `text` fallback
@@ -15,30 +16,43 @@ export interface SlackMessage {
   blocks: types.KnownBlock[];
 }
 
-const mrkdwn = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text });
+/** Every mrkdwn string leaves through here: escaped, with only the bot's own mentions and links. */
+const mrkdwn = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text: safeMrkdwn(text) });
+
+/** Already-safe mrkdwn (a code block made by codeBlock). */
+const rawMrkdwn = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text });
 
 function section(text: string): types.SectionBlock {
   return { type: 'section', text: mrkdwn(text) };
+}
+
+/** Sections of at most 3000 characters *after* escaping (`<` becomes four characters). */
+function sections(text: string, max: number = LIMITS.sectionText): types.SectionBlock[] {
+  return splitText(text, max).flatMap((chunk) => (safeMrkdwn(chunk).length <= LIMITS.sectionText || max < 200 ? [section(chunk)] : sections(chunk, Math.floor(max / 2))));
+}
+
+function fieldText(text: string, max: number = LIMITS.field): types.MrkdwnElement {
+  const cut = truncate(text, max);
+  return safeMrkdwn(cut).length <= LIMITS.field || max < 100 ? mrkdwn(cut) : fieldText(text, Math.floor(max / 2));
 }
 
 function blocksOf(block: ReplyBlock): types.KnownBlock[] {
   switch (block.type) {
     case 'heading':
       // Header blocks are plain text: mrkdwn markers would show literally.
-      return [{ type: 'header', text: { type: 'plain_text', text: truncate(block.text.replace(/[*`]/g, ''), LIMITS.header) || ' ', emoji: true } }];
+      return [{ type: 'header', text: { type: 'plain_text', text: truncate(plainText(block.text).replace(/[*`]/g, ''), LIMITS.header) || ' ', emoji: true } }];
     case 'text':
-      return splitText(block.text, LIMITS.sectionText).map(section);
+      return sections(block.text);
     case 'list':
-      return splitText(block.items.map((item) => `• ${item}`).join('\n'), LIMITS.sectionText).map(section);
+      return sections(block.items.map((item) => `• ${item}`).join('\n'));
     case 'code': {
-      // Fences take 6 characters (+2 newlines); a fence inside the code would end the block early.
-      const body = block.text.replace(/```/g, "'''");
-      return splitText(body, LIMITS.sectionText - 8).map((chunk) => section(`\`\`\`\n${chunk}\n\`\`\``));
+      // Fences take 6 characters (+2 newlines); escaping can lengthen the text, so leave room.
+      return splitText(block.text, Math.floor((LIMITS.sectionText - 8) / 2)).map((chunk) => ({ type: 'section', text: rawMrkdwn(codeBlock(chunk)) }) as types.SectionBlock);
     }
     case 'context':
-      return [{ type: 'context', elements: [mrkdwn(truncate(block.text, LIMITS.contextText))] }];
+      return [{ type: 'context', elements: [mrkdwn(truncate(block.text, LIMITS.contextText / 2))] }];
     case 'fields': {
-      const fields = block.fields.map(([label, value]) => mrkdwn(truncate(`*${label}*\n${value === '' ? '—' : value}`, LIMITS.field)));
+      const fields = block.fields.map(([label, value]) => fieldText(`*${label}*\n${value === '' ? '—' : value}`));
       const sections: types.SectionBlock[] = [];
       for (let i = 0; i < fields.length; i += LIMITS.fieldsPerSection) {
         sections.push({ type: 'section', fields: fields.slice(i, i + LIMITS.fieldsPerSection) });
@@ -57,5 +71,5 @@ export function replyBlocks(reply: Reply, maxBlocks: number = LIMITS.messageBloc
 }
 
 export function replyMessage(reply: Reply): SlackMessage {
-  return { text: truncate(reply.text || ' ', LIMITS.fallbackText), blocks: replyBlocks(reply) };
+  return { text: truncate(safeMrkdwn(reply.text || ' '), LIMITS.fallbackText), blocks: replyBlocks(reply) };
 }

@@ -52,7 +52,4 @@ export function splitText(text: string, max: number): string[] {
   return chunks;
 }
 
-/** Escapes text a user typed so Slack shows it as is (no @here, no links, no mentions). */
-export function escapeMrkdwn(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+export { escapeMrkdwn } from './mrkdwn.js';

@@ -9,6 +9,8 @@ import { taskLine } from '../../../commands/handlers/task-handlers.js';
 import { TaskProgress } from '../../task-progress.js';
 import { CoalescedUpdater } from './coalesced-updater.js';
 import { taskMessage } from './task-message-blocks.js';
+import { codeBlock, safeMrkdwn } from '../blocks/mrkdwn.js';
+import { linkRef } from '../../../core/mention.js';
 import type { TaskMessages } from './task-messages.js';
 
 export type { TaskMessages } from './task-messages.js';
@@ -205,28 +207,29 @@ class SlackTaskMessages implements TaskMessages {
     let link = '';
     if (state.channel && state.ts) {
       const permalink = await this.deps.client.chat.getPermalink({ channel: state.channel, message_ts: state.ts }).catch(() => null);
-      if (permalink?.permalink) link = ` <${permalink.permalink}|details>`;
+      if (permalink?.permalink) link = ` ${linkRef(permalink.permalink, 'details')}`;
     }
     const emoji = event.status === 'success' ? ':large_green_circle:' : event.status === 'failed' ? ':red_circle:' : ':no_entry_sign:';
-    await this.deps.client.chat.postMessage({ channel, text: `${emoji} ${taskLine(state.progress.task)} in ${formatDuration(event.durationMs)}${event.error ? ` — ${event.error.slice(0, 300)}` : ''}${link}`, unfurl_links: false });
+    await this.deps.client.chat.postMessage({ channel, text: safeMrkdwn(`${emoji} ${taskLine(state.progress.task)} in ${formatDuration(event.durationMs)}${event.error ? ` — ${event.error.slice(0, 300)}` : ''}${link}`), unfurl_links: false });
   }
 }
 
 function failureText(event: Extract<PipelineEvent, { type: 'host.stage.finished' }>): string {
-  return `✗ ${event.host} failed at ${event.stage}${event.exitCode != null ? ` (exit code ${event.exitCode})` : ''}: ${event.error ?? 'failed'}`;
+  return safeMrkdwn(`✗ ${event.host} failed at ${event.stage}${event.exitCode != null ? ` (exit code ${event.exitCode})` : ''}: ${event.error ?? 'failed'}`);
 }
 
 function failureBlocks(event: Extract<PipelineEvent, { type: 'host.stage.finished' }>): unknown[] {
-  const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: `:x: *${event.host}* failed at *${event.stage}*${event.exitCode != null ? ` (exit code ${event.exitCode})` : ''}: ${(event.error ?? 'failed').slice(0, 2500)}` } }];
+  const blocks: unknown[] = [{ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(`:x: *${event.host}* failed at *${event.stage}*${event.exitCode != null ? ` (exit code ${event.exitCode})` : ''}: ${(event.error ?? 'failed').slice(0, 700)}`) } }];
   const output = event.outputTail?.trim();
-  if (output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${output.slice(-2800).replace(/```/g, "'''")}\`\`\`` } });
+  // Hook output is the repository's text: escaped, and its backticks cannot end the code block.
+  if (output) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(output.slice(-1400)) } });
   return blocks;
 }
 
 function resultText(p: TaskProgress, event: Extract<PipelineEvent, { type: 'task.finished' }>): string {
   const t = p.task;
   const head = `${t.kind === 'rollback' ? 'Rollback' : 'Deploy'} #${t.id} ${STATUS_WORDS[t.status]} in ${formatDuration(event.durationMs)}`;
-  if (event.status === 'success') return `:large_green_circle: ${head}: ${event.hosts.length} server${event.hosts.length > 1 ? 's' : ''} now serve \`${event.releaseId ?? '?'}\`.`;
+  if (event.status === 'success') return safeMrkdwn(`:large_green_circle: ${head}: ${event.hosts.length} server${event.hosts.length > 1 ? 's' : ''} now serve \`${event.releaseId ?? '?'}\`.`);
   const where = event.hosts.map((h) => `${h.name} → ${h.release ?? 'nothing'}${h.failed ? ' (failed)' : ''}`).join(', ');
-  return `${event.status === 'failed' ? ':red_circle:' : ':no_entry_sign:'} ${head}${event.error ? `: ${event.error}` : ''}${where ? `\nWhere each server stands: ${where}` : ''}${t.requestedBy ? `\ncc ${mention(t.requestedBy)}` : ''}`;
+  return safeMrkdwn(`${event.status === 'failed' ? ':red_circle:' : ':no_entry_sign:'} ${head}${event.error ? `: ${event.error}` : ''}${where ? `\nWhere each server stands: ${where}` : ''}${t.requestedBy ? `\ncc ${mention(t.requestedBy)}` : ''}`);
 }

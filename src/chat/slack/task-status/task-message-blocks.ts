@@ -5,7 +5,7 @@ import { changeLines } from '../../../commands/change-lines.js';
 import { taskLine } from '../../../commands/handlers/task-handlers.js';
 import type { TaskProgress } from '../../task-progress.js';
 import { TASK_ACTIONS } from '../action-ids.js';
-import { escapeMrkdwn } from '../blocks/text.js';
+import { codeBlock, plainText, safeMrkdwn } from '../blocks/mrkdwn.js';
 
 /* Block Kit, loosely typed: the shapes are Slack's, checked by tests against the stand-in. */
 export type Block = Record<string, unknown>;
@@ -71,7 +71,7 @@ function buttons(p: TaskProgress): Block | null {
     action_id: action,
     value: id,
     ...(style ? { style } : {}),
-    ...(confirm ? { confirm: { title: { type: 'plain_text', text: confirm.title }, text: { type: 'mrkdwn', text: confirm.text }, confirm: { type: 'plain_text', text: confirm.ok }, deny: { type: 'plain_text', text: 'Back' } } } : {}),
+    ...(confirm ? { confirm: { title: { type: 'plain_text', text: confirm.title }, text: { type: 'mrkdwn', text: safeMrkdwn(confirm.text) }, confirm: { type: 'plain_text', text: confirm.ok }, deny: { type: 'plain_text', text: 'Back' } } } : {}),
   });
   const t = p.task;
   const elements: Block[] = [];
@@ -104,37 +104,32 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     `requested by ${mention(t.requestedBy)}`,
     t.kind === 'deploy' && approvalProgress(t) ? approvalProgress(t) : t.approvedBy && t.kind === 'deploy' ? `approved by ${mention(t.approvedBy)}` : '',
     t.promotion ? `succeeded on ${t.promotion.project} (#${t.promotion.taskId})` : '',
-    t.overrideReason ? `gate overridden: _${escapeMrkdwn(t.overrideReason).slice(0, 300)}_` : '',
+    t.overrideReason ? `gate overridden: _${t.overrideReason.slice(0, 300)}_` : '',
     t.rejectedBy ? `rejected by ${mention(t.rejectedBy)}` : '',
     t.cancelledBy && t.status === 'cancelled' ? `cancelled by ${mention(t.cancelledBy)}` : '',
   ].filter(Boolean);
   const blocks: Block[] = [
-    { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150), emoji: true } },
-    { type: 'section', text: { type: 'mrkdwn', text: `${facts.join(' · ')}\n${STATUS_EMOJI[t.status]} *${headline(p)}*${t.finishedAt && t.startedAt ? ` in ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : ''}` } },
+    { type: 'header', text: { type: 'plain_text', text: plainText(title).slice(0, 150), emoji: true } },
+    { type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(`${facts.join(' · ')}\n${STATUS_EMOJI[t.status]} *${headline(p)}*${t.finishedAt && t.startedAt ? ` in ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : ''}`) } },
   ];
-  if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:alarm_clock: runs at ${formatTime(t.scheduledAt, options.timeZone)}` }] });
-  // Reasons are typed by people: escaped, so a lock reason cannot ping a channel.
-  const q = p.queue && {
-    ...p.queue,
-    lock: p.queue.lock && { ...p.queue.lock, reason: p.queue.lock.reason && escapeMrkdwn(p.queue.lock.reason) },
-    freeze: p.queue.freeze && { ...p.queue.freeze, reason: escapeMrkdwn(p.queue.freeze.reason) },
-  };
+  if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(`:alarm_clock: runs at ${formatTime(t.scheduledAt, options.timeZone)}`) }] });
+  const q = p.queue;
   const waiting = (t.status === 'approved' || t.status === 'scheduled') && q ? waitingWords(t.project, q) : '';
-  if (waiting) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${q?.lock ? ':lock:' : q?.freeze ? ':snowflake:' : ':hourglass_flowing_sand:'} ${waiting}` }] });
+  if (waiting) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(`${q?.lock ? ':lock:' : q?.freeze ? ':snowflake:' : ':hourglass_flowing_sand:'} ${waiting}`) }] });
   if (p.changes && !p.finished) {
     const lines = changeLines(p.changes);
-    if (lines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) } });
+    if (lines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(lines.join('\n').slice(0, 1400)) } });
   }
-  if (t.status === 'rejected' && t.rejectReason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:no_entry: _${t.rejectReason.slice(0, 2900)}_` } });
+  if (t.status === 'rejected' && t.rejectReason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(`:no_entry: _${t.rejectReason.slice(0, 700)}_`) } });
   const started = t.status !== 'awaiting_approval' && t.status !== 'approved' && t.status !== 'scheduled' && t.status !== 'pending' && t.status !== 'rejected';
-  if (started) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `\`\`\`${stageLines(p, now).join('\n')}\`\`\`` } });
+  if (started) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(stageLines(p, now).join('\n')) } });
   const failed = p.failedHosts();
   if (failed.length) {
     const shown = failed.slice(0, 8).map((h) => `✗ *${h.name}* at ${h.failedStage}: ${(h.error ?? 'failed').slice(0, 200)}`);
     if (failed.length > 8) shown.push(`… and ${failed.length - 8} more (see the thread)`);
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: shown.join('\n') } });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(shown.join('\n')) } });
   } else if (t.error && (t.status === 'failed' || t.status === 'interrupted' || t.status === 'cancelled')) {
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:x: ${t.error.slice(0, 2900)}` } });
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(`:x: ${t.error.slice(0, 700)}`) } });
   }
   const actions = buttons(p);
   if (actions) blocks.push(actions);

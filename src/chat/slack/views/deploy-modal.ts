@@ -5,15 +5,17 @@ import { mention } from '../../../commands/formatting.js';
 import { LIMITS, truncate } from '../blocks/text.js';
 import { ACTIONS, CALLBACKS, INPUT } from '../ids.js';
 import { encodeMetadata, type ViewMetadata } from '../metadata.js';
-import { context, input, modal, mrkdwn, option, plain } from './elements.js';
+import { context, input, modal, option, plain } from './elements.js';
+import { codeBlock } from '../blocks/mrkdwn.js';
 import { hookBlocks, readHookInputs } from './hooks-modal.js';
 import { dateTime, selected, type StateValues } from './view-state.js';
 
 /**
  * The deploy form: project → version (an external select whose options come from the project's
  * branches, tags and recent commits) → optional schedule → hook scripts (pre-filled from the
- * project; inputs for admins, a read-only summary for everyone else: the service refuses changed
- * hooks from non-admins anyway).
+ * project; inputs for admins, read-only for the project's approvers, and for anyone else only which
+ * hooks exist: scripts can hold internal host names, paths and build secrets' names).
+ * The service refuses changed hooks from non-admins anyway.
  *
  * The version and hook block ids carry the project name: when the project changes, the modal is
  * rebuilt and Slack, seeing new block ids, starts those inputs afresh with the new project's
@@ -30,6 +32,8 @@ export interface DeployModalOptions {
   projects: Pick<ProjectView, 'name' | 'title'>[];
   selected?: ProjectView;
   isAdmin: boolean;
+  /** Who opens the form: the project's approvers may read its hook scripts. */
+  actorId: string;
   metadata: ViewMetadata;
 }
 
@@ -43,9 +47,23 @@ function projectSummary(p: ProjectView): string {
 function readOnlyHooks(hooks: HookScripts): types.KnownBlock[] {
   const set = HOOK_NAMES.filter((h) => hooks[h].trim() !== '');
   if (set.length === 0) return [context('This project has no hook scripts.')];
-  const budget = Math.floor((LIMITS.sectionText - 200) / set.length);
-  const text = set.map((h) => `*${h}*\n\`\`\`${truncate(hooks[h].replace(/```/g, "'''"), budget)}\`\`\``).join('\n');
-  return [context("The project's hook scripts run with this deploy (only admins can change them for one deploy):"), { type: 'section', text: mrkdwn(text) }];
+  const budget = Math.floor((LIMITS.sectionText / 2 - 200) / set.length);
+  const text = set.map((h) => `*${h}*\n${codeBlock(truncate(hooks[h], budget))}`).join('\n');
+  return [context("The project's hook scripts run with this deploy (only admins can change them for one deploy):"), { type: 'section', text: { type: 'mrkdwn', text } }];
+}
+
+/** For those who may deploy but not read the scripts: which hooks run, not what they say. */
+function hookNamesOnly(hooks: HookScripts): types.KnownBlock[] {
+  const set = HOOK_NAMES.filter((h) => hooks[h].trim() !== '');
+  if (set.length === 0) return [context('This project has no hook scripts.')];
+  return [context(`Hook scripts run with this deploy: ${set.map((h) => `\`${h}\``).join(', ')}. Only admins and the project's approvers can read them.`)];
+}
+
+/** Admins edit the hooks for one deploy, approvers read them, everyone else sees only their names. */
+function hookSection(p: ProjectView, options: DeployModalOptions): types.KnownBlock[] {
+  if (options.isAdmin) return hookBlocks(p.hooks, deployBlocks.hook(p.name));
+  if (p.approvers.includes(options.actorId)) return readOnlyHooks(p.hooks);
+  return hookNamesOnly(p.hooks);
 }
 
 export function deployModal(options: DeployModalOptions): types.ModalView {
@@ -70,7 +88,7 @@ export function deployModal(options: DeployModalOptions): types.ModalView {
     ),
     input(deployBlocks.schedule, 'When', { type: 'datetimepicker', action_id: INPUT }, { optional: true, hint: 'Leave empty to deploy now. A prod deploy still waits for approval, and never runs before this time.' }),
   );
-  if (p) blocks.push(...(options.isAdmin ? hookBlocks(p.hooks, deployBlocks.hook(p.name)) : readOnlyHooks(p.hooks)));
+  if (p) blocks.push(...hookSection(p, options));
   return modal(CALLBACKS.deploy, 'Deploy', p?.environment === 'prod' ? 'Request deploy' : 'Deploy', blocks, encodeMetadata(options.metadata));
 }
 

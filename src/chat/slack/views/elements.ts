@@ -1,11 +1,13 @@
 import type { types } from '@slack/bolt';
+import { safeMrkdwn } from '../blocks/mrkdwn.js';
 import { LIMITS, truncate } from '../blocks/text.js';
 import { INPUT } from '../ids.js';
 
 /** Small Block Kit builders shared by the modal builders. Pure. */
 
 export const plain = (text: string): types.PlainTextElement => ({ type: 'plain_text', text });
-export const mrkdwn = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text });
+/** Escaped on the way out (blocks/mrkdwn.ts): only the bot's own mentions and links are live. */
+export const mrkdwn = (text: string): types.MrkdwnElement => ({ type: 'mrkdwn', text: safeMrkdwn(text) });
 export const option = (text: string, value: string): types.PlainTextOption => ({ text: plain(truncate(text, LIMITS.plainOption)), value });
 
 export interface InputOptions {

@@ -1,4 +1,5 @@
 import { truncate } from '../blocks/text.js';
+import { plainText } from '../blocks/mrkdwn.js';
 
 /**
  * Turns a refusal's per-field messages (service field names, zod paths such as `servers.0`) into
@@ -22,7 +23,7 @@ export function fieldErrors(
   }
   if (Object.keys(errors).length === 0) errors[fallback] = message;
   else if (unplaced.length > 0) errors[fallback] = errors[fallback] ? `${errors[fallback]}; ${unplaced.join('; ')}` : unplaced.join('; ');
-  for (const key of Object.keys(errors)) errors[key] = truncate(errors[key]!.replace(/^:warning:\s*/, ''), 500);
+  for (const key of Object.keys(errors)) errors[key] = truncate(plainText(errors[key]!).replace(/^:warning:\s*/, ''), 500);
   return errors;
 }
 

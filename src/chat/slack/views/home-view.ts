@@ -1,5 +1,6 @@
 import type { ProjectView, TaskView } from '../../../core/views.js';
 import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/formatting.js';
+import { safeMrkdwn } from '../blocks/mrkdwn.js';
 
 export interface HomeProject {
   project: ProjectView;
@@ -8,7 +9,8 @@ export interface HomeProject {
 }
 
 type Block = Record<string, unknown>;
-const mrkdwn = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: text.slice(0, 2900) } });
+// Titles, lock reasons and refs come from people: every mrkdwn string is escaped on its way out.
+const mrkdwn = (text: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(text.slice(0, 1400)) } });
 
 /**
  * The App Home tab: per project, what is live on each server and the recent deploys with status,
@@ -18,7 +20,7 @@ const mrkdwn = (text: string): Block => ({ type: 'section', text: { type: 'mrkdw
 export function homeView(projects: readonly HomeProject[], timeZone: string): { type: 'home'; blocks: Block[] } {
   const blocks: Block[] = [
     { type: 'header', text: { type: 'plain_text', text: 'deploybot' } },
-    { type: 'context', elements: [{ type: 'mrkdwn', text: `Deploy with \`/deploy <project> <ref>\`, or \`/deploy\` for the form · times in ${timeZone}` }] },
+    { type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(`Deploy with \`/deploy <project> <ref>\`, or \`/deploy\` for the form · times in ${timeZone}`) }] },
   ];
   if (projects.length === 0) {
     blocks.push(mrkdwn('No projects yet. An admin adds servers with `/deploy server add` and projects with `/deploy project add`.'));
@@ -28,7 +30,7 @@ export function homeView(projects: readonly HomeProject[], timeZone: string): { 
   for (const [i, { project, live, recent }] of projects.entries()) {
     const own: Block[] = [{ type: 'divider' }, mrkdwn(`*${project.name}*${project.title !== project.name ? ` — ${project.title}` : ''} · ${project.environment}${project.lock ? ` · :lock: locked by ${mention(project.lock.by)}${project.lock.reason ? `: ${project.lock.reason}` : ''}` : ''}`)];
     const liveLines = live.map((l) => `*${l.server}*: ${l.release ? `\`${l.release}\` (${shortSha(l.commit)})` : '_nothing deployed_'}`);
-    own.push({ type: 'context', elements: [{ type: 'mrkdwn', text: liveLines.join('   ').slice(0, 2900) || '_no servers_' }] });
+    own.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(liveLines.join('   ').slice(0, 1400) || '_no servers_') }] });
     const taskLines = recent.map((t) => {
       const when = t.finishedAt ?? t.startedAt ?? t.scheduledAt ?? t.createdAt;
       const took = t.startedAt && t.finishedAt ? ` · ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : '';

@@ -159,7 +159,7 @@ export async function handleDeployProjectPicked(deps: SlackDeps, args: { body: B
   const result = await guard(deps.log, 'update the deploy form', async () => {
     const { projects, selected } = await deps.runtime.app.withServices(async (s) => ({ projects: await s.projects.list(), selected: await s.projects.show(name) }));
     deps.versions.prefetch(selected.repoUrl);
-    const next = deployModal({ projects, selected, isAdmin: actor.isAdmin, metadata: decodeMetadata(view.private_metadata) });
+    const next = deployModal({ projects, selected, isAdmin: actor.isAdmin, actorId: actor.id, metadata: decodeMetadata(view.private_metadata) });
     try {
       await client.views.update({ view_id: view.id, hash: view.hash, view: next });
     } catch (err) {
