@@ -38,6 +38,8 @@ export class TaskProgress {
   finished = false;
   /** What the deploy changes, per group of servers (shown before and during the deploy). */
   changes?: ChangeSummary;
+  /** The fleet-wide switch, once it happened: how many servers switched and its skew. */
+  fleetSwitch?: { servers: number; of: number; skewMs: number };
   /** For a queued task: its place in the project's queue and the task it waits for. */
   queue?: { position: number; blockedBy: number | null } | null;
 
@@ -118,6 +120,9 @@ export class TaskProgress {
         host.totalBytes = event.totalBytes;
         return false; // bytes alone do not justify a Slack update; stage changes do
       }
+      case 'fleet.switched':
+        this.fleetSwitch = { servers: event.servers, of: event.of, skewMs: event.skewMs };
+        return true;
       case 'host.rolled_back': {
         const host = this.hosts.get(event.host);
         if (host) host.rolledBack = true;
