@@ -59,6 +59,13 @@ export interface TestSshd {
   kill(): Promise<void>;
   /** Stops, generates a new host key, starts again on the same port (a "rebuilt" server). */
   restartWithNewHostKey(): Promise<string>;
+  /**
+   * Replaces a program for every command this server runs from now on (a bind mount inside its
+   * own mount namespace, nothing changes outside it): `script` is a POSIX sh script that gets the
+   * original program's arguments; the real program stays reachable as "$REAL". Fault injection
+   * for tests, e.g. an `mv` that drops the SSH session right after it renamed `current`.
+   */
+  wrapProgram(program: string, script: string): Promise<void>;
 }
 
 const SSHD = '/usr/sbin/sshd';
@@ -282,6 +289,16 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     },
     async kill() {
       await signalServer('SIGKILL');
+    },
+    async wrapProgram(program, script) {
+      const sshdPid = proc ? childPidOf(proc.pid!) : null;
+      if (sshdPid === null) throw new Error('sshd is not running');
+      const name = program.replace(/[^A-Za-z0-9_-]/g, '_');
+      const real = join(dir, `real-${name}`);
+      const wrapper = join(dir, `wrap-${name}`);
+      await runLocal({ cmd: 'cp', args: ['--', program, real], timeoutMs: 10_000 });
+      writeFileSync(wrapper, `#!/bin/sh\nREAL=${real}\n${script}\n`, { mode: 0o755 });
+      await runLocal({ cmd: 'nsenter', args: ['-t', String(sshdPid), '-m', 'mount', '--bind', wrapper, program], timeoutMs: 10_000 });
     },
     async restartWithNewHostKey() {
       await signalServer('SIGTERM');
