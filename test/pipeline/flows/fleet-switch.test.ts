@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Release, TaskHost } from '../../../src/db/entities/index.js';
@@ -21,6 +21,18 @@ describe('fleet-wide switch, after_deploy in batches', () => {
     f.db.services().projects.setHooks(admin, 'app', { before_download: '', after_download: '', before_deploy: '', after_deploy: '', ...hooks });
   const allOn = (release: string) => [0, 1, 2].forEach((i) => expect(f.current(i), `web-${i + 1}`).toBe(release));
   const ran = (i: number, name: string) => existsSync(join(f.servers[i]!.hostDir, name));
+
+  it('removes leftovers of interrupted runs (.partial uploads, temporary links) at the next deploy', async () => {
+    const host = f.servers[0]!.hostDir;
+    mkdirSync(join(host, 'releases', '.20200101000000-1-abcdef0.partial', 'deep'), { recursive: true });
+    writeFileSync(join(host, 'releases', '.20200101000000-1-abcdef0.partial', 'deep', 'half.bin'), 'x');
+    symlinkSync('releases/20200101000000-1-abcdef0', join(host, '.current.20200101000000-1-abcdef0.tmp'));
+    const { outcome } = await f.deploy('v1');
+    expect(outcome.status).toBe('success');
+    expect(readdirSync(join(host, 'releases')).filter((n) => n.endsWith('.partial'))).toEqual([]);
+    expect(readdirSync(host).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    v1 = outcome.releaseId!;
+  });
 
   it('switches every server in one fleet-wide step and reports the skew', async () => {
     const { task, outcome } = await f.deploy('v2');
