@@ -1,3 +1,4 @@
+import { assertNoSharedPath } from './shared-paths.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { DeployTask, Project, Release, Server } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
@@ -25,6 +26,7 @@ export class ProjectService {
       throw new UserError(`A project named ${data.name} already exists: pick another name, or change it with \`project edit ${data.name}\`.`, { name: 'a project with this name already exists' });
     }
     const servers = await this.requireServers(data.servers);
+    await assertNoSharedPath(this.em, `add project ${data.name}`, { id: null, deployPath: data.deployPath, servers });
     const project = this.em.create(Project, {
       name: data.name,
       title: data.title || data.name,
@@ -85,6 +87,11 @@ export class ProjectService {
       throw new UserError(`Cannot edit project ${project.name}: a prod project needs at least one approver (approvers=@alice).`, { approvers: 'a prod project needs at least one approver' });
     }
     if (data.deployPath && data.deployPath !== project.deployPath) await this.assertIdle(project, 'change its deploy path');
+
+    if (data.deployPath || data.servers) {
+      const servers = data.servers ? await this.requireServers(data.servers) : project.servers.getItems();
+      await assertNoSharedPath(this.em, `edit project ${project.name}`, { id: project.id, deployPath: data.deployPath ?? project.deployPath, servers });
+    }
 
     const changed: string[] = [];
     const assign = <K extends keyof Project>(key: K, value: Project[K] | undefined) => {
