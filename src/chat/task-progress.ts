@@ -182,6 +182,7 @@ export class TaskProgress {
         ...(h.error ? { error: `${h.failedStage ? `${h.failedStage}: ` : ''}${h.error}` } : {}),
       })),
       done: live(this.done),
+      ...(this.fleetSwitch ? { fleetSwitch: this.fleetSwitch } : {}),
       generatedAt: now,
     };
   }
