@@ -24,6 +24,8 @@ export interface FullTaskTiming {
   stagesS: Record<string, number>;
   /** Size of the artifact the task packaged (from its progress events). */
   artifactBytes: number | null;
+  /** The fleet-wide switch's skew, first to last server switched, as the runner measured it. */
+  switchSkewMs: number | null;
 }
 
 export interface FullTaskBench {
@@ -96,7 +98,8 @@ export async function createFullTaskBench(servers: readonly TestSshd[], key: Tes
         const totalS = (performance.now() - t0) / 1000;
         if (outcome.status !== 'success') throw new Error(`full task ${task.id} ended ${outcome.status}: ${outcome.error ?? ''}`);
         const progress = seen.find((e): e is Extract<PipelineEvent, { type: 'progress' }> => e.type === 'progress');
-        return { totalS, runnerS: outcome.durationMs / 1000, stagesS: stageTimes(seen), artifactBytes: progress?.totalBytes ?? null };
+        const fleet = seen.find((e): e is Extract<PipelineEvent, { type: 'fleet.switched' }> => e.type === 'fleet.switched');
+        return { totalS, runnerS: outcome.durationMs / 1000, stagesS: stageTimes(seen), artifactBytes: progress?.totalBytes ?? null, switchSkewMs: fleet?.skewMs ?? null };
       } finally {
         off();
       }
