@@ -70,7 +70,7 @@ function defaultMaxParallel(): number {
 
 const UPLOAD_DIR = `${BENCH_ROOT}/releases/bench`;
 /** Where the servers' files are, seen from this side, after a method. */
-const extractedDir = (s: TestSshd, method: MethodName) => (method === 'full_task' ? join(s.hostDir, 'current') : join(s.hostDir, 'releases', 'bench'));
+const extractedDir = (s: TestSshd, method: MethodName) => (method === 'full_task' ? join(s.hostDir, 'bench', 'current') : join(s.hostDir, 'releases', 'bench'));
 /** Methods that do not deliver the payload (nothing to verify on the servers). */
 const NO_PAYLOAD: readonly MethodName[] = ['switch_raw'];
 

@@ -16,6 +16,9 @@ import type { TestSshd } from '../../test/support/sshd.js';
 import { onCleanup } from './cleanup.js';
 import { BENCH_ROOT } from './servers.js';
 
+/** Where the full-task projects deploy, inside BENCH_ROOT (which every server serves from its own directory). */
+export const fullTaskPath = (project: 'bench' | 'warmup') => `${BENCH_ROOT}/${project}`;
+
 export interface FullTaskTiming {
   totalS: number;
   /** The runner's own task duration (task.finished durationMs). */
@@ -59,8 +62,9 @@ export async function createFullTaskBench(servers: readonly TestSshd[], key: Tes
   for (const [i, s] of servers.entries()) {
     await db.services().servers.add(admin, { name: names[i]!, hostname: s.host, port: s.port, username: s.username });
   }
+  // Two projects never share a deploy path: each gets its own directory inside what the servers serve.
   for (const [name, r] of [['bench', repo], ['warmup', tiny]] as const) {
-    await db.services().projects.add(admin, { name, repoUrl: r.url, deployPath: BENCH_ROOT, servers: names, keepReleases: 2, maxParallel, onFailure: 'rollback' });
+    await db.services().projects.add(admin, { name, repoUrl: r.url, deployPath: fullTaskPath(name), servers: names, keepReleases: 2, maxParallel, onFailure: 'rollback' });
   }
 
   const redactor = new Redactor();
