@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { switchCurrent } from '../../src/pipeline/release/release-layout.js';
+import { mapLimit } from '../../src/pipeline/exec/map-limit.js';
 import { createRequire } from 'node:module';
 import { Client } from 'ssh2';
 import { directFanout } from '../../src/pipeline/distribution/distributor.js';
@@ -200,8 +201,11 @@ export interface SwitchTiming extends FanoutTiming {
 export async function rawFleetSwitch(servers: readonly TestSshd[], key: TestKeyPair, root: string): Promise<SwitchTiming> {
   const release = '20260101000000-1-abcdef0';
   for (const s of servers) mkdirSync(join(s.hostDir, 'releases', release), { recursive: true });
-  const conns = await Promise.all(servers.map((s) => connectSsh(s.target(keyAuth(key)), SSH_OPTIONS)));
+  // Connected like the runner does (a bounded number at once), not timed.
+  const conns = await mapLimit(servers, 10, (s) => connectSsh(s.target(keyAuth(key)), { ...SSH_OPTIONS, connectTimeoutMs: 30_000 }));
   try {
+    // Warm, as the runner's connections are by the time it switches (they ran prepare and upload).
+    await Promise.all(conns.map((c) => c.exec('true', { timeoutMs: 30_000 })));
     const t0 = performance.now();
     const done = await Promise.all(conns.map(async (c) => {
       await switchCurrent(c, root, release);

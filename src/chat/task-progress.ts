@@ -64,6 +64,9 @@ export class TaskProgress {
         host.outputTail = row.output;
       }
     }
+    // The fleet-wide switch's skew, from when each server's switch was recorded done.
+    const switchedAt = rows.map((r) => r.stages.switch).filter((t) => t?.state === 'done' && t.finishedAt).map((t) => Date.parse(t!.finishedAt!));
+    if (switchedAt.length) progress.fleetSwitch = { servers: switchedAt.length, of: rows.length, skewMs: Math.max(...switchedAt) - Math.min(...switchedAt) };
     const started = task.status !== 'pending' && task.status !== 'awaiting_approval' && task.status !== 'approved' && task.status !== 'scheduled' && task.status !== 'rejected';
     if (started) for (const stage of TASK_STAGES) progress.taskStages[stage] = { state: task.commit || stage === 'start' ? 'done' : 'skipped' };
     if (task.finishedAt) {

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { hasScript, runRemoteHook } from '../hooks/hooks.js';
+import { hasScript, runRemoteHook, type HookFacts } from '../hooks/hooks.js';
 import { releaseDir, switchCurrent } from '../release/release-layout.js';
 import type { SwitchKind } from '../../store/run-records.js';
 import { LeaseLost } from '../../store/store-errors.js';
@@ -15,7 +15,7 @@ export interface SwitchPhase {
   /** after_deploy's environment on this host. */
   hookEnv(host: HostRun): Record<string, string>;
   /** The task's facts for switch-back hooks. */
-  facts: import('../hooks/hooks.js').HookFacts;
+  facts: HookFacts;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TaskProgress } from '../../../src/chat/task-progress.js';
 import { Release, TaskHost } from '../../../src/db/entities/index.js';
 import { admin } from '../../support/database.js';
 import { createDeployFixture, type DeployFixture } from '../../support/deploy-fixture.js';
@@ -46,6 +47,11 @@ describe('fleet-wide switch, after_deploy in batches', () => {
     const lastSwitch = mine.findLastIndex((e) => e.type === 'host.stage.finished' && e.stage === 'switch');
     const firstHook = mine.findIndex((e) => e.type === 'host.stage.started' && e.stage === 'after_deploy');
     expect(lastSwitch).toBeLessThan(firstHook);
+    // A task read back from the database (after a restart) still shows its switch and skew.
+    const rows = await f.db.em().find(TaskHost, { task: task.id });
+    const stored = TaskProgress.fromRecords(task, rows).snapshot().fleetSwitch!;
+    expect(stored).toMatchObject({ servers: 3, of: 3 });
+    expect(stored.skewMs).toBeGreaterThanOrEqual(0);
     v1 = task.releaseId!;
   });
 
