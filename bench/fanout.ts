@@ -51,7 +51,7 @@ import { parseArgs, type MethodName } from './support/args.js';
 import { cleanupAll, cleanupOnSignals, onCleanup } from './support/cleanup.js';
 import { createFullTaskBench, type FullTaskBench } from './support/full-task.js';
 import { load1, serversCpuS, sshdListeners, startMeter, type CpuSample } from './support/meter.js';
-import { deploybotFanout, opensshParallel, probeOpenssh, probeSessionCost, probeSsh2, sequentialSftp } from './support/methods.js';
+import { deploybotFanout, opensshParallel, probeOpenssh, probeSessionCost, probeSsh2, rawFleetSwitch, sequentialSftp } from './support/methods.js';
 import { MethodProfiler } from './support/profiler.js';
 import { BENCH_ROOT, startServers, wipeServers } from './support/servers.js';
 import { median, round, shuffle } from './support/stats.js';
@@ -70,7 +70,9 @@ function defaultMaxParallel(): number {
 
 const UPLOAD_DIR = `${BENCH_ROOT}/releases/bench`;
 /** Where the servers' files are, seen from this side, after a method. */
-const extractedDir = (s: TestSshd, method: MethodName) => (method === 'full_task' ? join(s.hostDir, 'current') : join(s.hostDir, 'releases', 'bench'));
+const extractedDir = (s: TestSshd, method: MethodName) => (method === 'full_task' ? join(s.hostDir, 'bench', 'current') : join(s.hostDir, 'releases', 'bench'));
+/** Methods that do not deliver the payload (nothing to verify on the servers). */
+const NO_PAYLOAD: readonly MethodName[] = ['switch_raw'];
 
 interface Sample extends CpuSample {
   methodS: number;
@@ -82,6 +84,7 @@ interface Sample extends CpuSample {
   stages?: Record<string, number>;
   runnerS?: number;
   artifactBytes?: number;
+  switchSkewMs?: number;
 }
 
 interface Payload {
@@ -104,7 +107,7 @@ async function main(): Promise<void> {
   const key = await generateKeyPair({ comment: 'deploybot-bench' });
   onCleanup('removing the key', () => removeScratchDir(dirname(key.privateKeyPath)));
   const t0 = performance.now();
-  const servers = await startServers(args.hosts, key);
+  const servers = await startServers(args.hosts, key, args.light);
   log(`started ${servers.length} sshd in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const listeners = sshdListeners(servers.map((s) => join(dirname(s.hostDir), 'sshd_config')));
   if (listeners.length !== servers.length) log(`found ${listeners.length} of ${servers.length} sshd listener processes: server CPU will be incomplete`);
@@ -131,7 +134,7 @@ async function main(): Promise<void> {
     if (label) await profiler.start();
     const server0 = serversCpuS(listeners);
     const meter = startMeter();
-    let timing: { totalS: number; connectS?: number; runnerS?: number; stagesS?: Record<string, number>; artifactBytes?: number | null };
+    let timing: { totalS: number; connectS?: number; runnerS?: number; stagesS?: Record<string, number>; artifactBytes?: number | null; switchSkewMs?: number | null };
     switch (method) {
       case 'deploybot':
         timing = await deploybotFanout(servers, key, payload.artifact, UPLOAD_DIR, parallel);
@@ -151,11 +154,14 @@ async function main(): Promise<void> {
       case 'full_task':
         timing = await full!.deploy(forFull);
         break;
+      case 'switch_raw':
+        timing = await rawFleetSwitch(servers, key, BENCH_ROOT);
+        break;
     }
     const cpu = meter();
     if (label) await profiler.stop(label);
     // full_task deploys the git repo (same files as the workspace) or the tiny warm-up repo.
-    const expected = method === 'full_task' && forFull === 'warmup' ? null : payload.manifest;
+    const expected = (method === 'full_task' && forFull === 'warmup') || NO_PAYLOAD.includes(method) ? null : payload.manifest;
     for (const s of servers) {
       if (expected) verifyTree(extractedDir(s, method), expected, `${method} on sshd :${s.port}`);
     }
@@ -163,7 +169,7 @@ async function main(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 300)); // let the servers reap the last sessions
     const serverCpuS = serversCpuS(listeners) - server0;
     const otherCpuS = cpu.machineBusyS - cpu.nodeCpuS - cpu.childrenCpuS - serverCpuS;
-    return { ...cpu, serverCpuS, otherCpuS, methodS: timing.totalS, connectS: timing.connectS, runnerS: timing.runnerS, stages: timing.stagesS, artifactBytes: timing.artifactBytes ?? undefined };
+    return { ...cpu, serverCpuS, otherCpuS, methodS: timing.totalS, connectS: timing.connectS, runnerS: timing.runnerS, stages: timing.stagesS, artifactBytes: timing.artifactBytes ?? undefined, switchSkewMs: timing.switchSkewMs ?? undefined };
   };
 
   log('warm-up (small artifact, every method once)…');
@@ -230,6 +236,14 @@ async function main(): Promise<void> {
     ratio_deploybot_parallelN_vs_openssh: round(deploybotAllS / opensshS),
     ratio_deploybot_vs_sequential_sftp: round(deploybotS / sftpS),
     goal_deploybot_le_1_2x_openssh: Number.isFinite(deploybotS / opensshS) ? deploybotS / opensshS <= 1.2 : null,
+    // The fleet-wide switch: the runner's skew (first to last server switched) in a full deploy,
+    // against the bare renames on open connections (switch_raw) in the same run.
+    full_task_switch_skew_ms: round(med('full_task', (s) => s.switchSkewMs)),
+    switch_raw_skew_ms: round(med('switch_raw', (s) => s.switchSkewMs)),
+    ratio_switch_skew_full_task_vs_raw: round(med('full_task', (s) => s.switchSkewMs) / med('switch_raw', (s) => s.switchSkewMs)),
+    switch_skew_goal_ms: args.hosts <= 20 ? 200 : 1000,
+    goal_switch_skew: Number.isFinite(med('full_task', (s) => s.switchSkewMs)) ? med('full_task', (s) => s.switchSkewMs) <= (args.hosts <= 20 ? 200 : 1000) : null,
+    light_servers: args.light,
     ssh_true_ms: sessionCost.sshTrueMs,
     remote_bashrc_ms: sessionCost.bashrcMs,
     cipher_ssh2: ssh2Cipher,
@@ -250,6 +264,7 @@ async function main(): Promise<void> {
   console.log(`  sequential SFTP (ssh2)       ${fmt(result.sequential_sftp_s)}`);
   console.log(`  full TaskRunner deploy       ${fmt(result.deploybot_full_task_s)}   stages ${JSON.stringify(fullStages)}`);
   console.log(`  ratios: deploybot/openssh ${result.ratio_deploybot_vs_openssh}  (parallel ${args.hosts}: ${result.ratio_deploybot_parallelN_vs_openssh})  deploybot/sequential-sftp ${result.ratio_deploybot_vs_sequential_sftp}`);
+  console.log(`  fleet-wide switch skew: full task ${result.full_task_switch_skew_ms ?? 'n/a'} ms, bare renames ${result.switch_raw_skew_ms ?? 'n/a'} ms (ratio ${result.ratio_switch_skew_full_task_vs_raw ?? 'n/a'}; goal ≤ ${result.switch_skew_goal_ms} ms: ${result.goal_switch_skew ?? 'n/a'})${args.light ? ', light servers' : ''}`);
   console.log(`  ssh2 cipher ${ssh2Cipher.cipher} (${ssh2Cipher.cipherImpl}, native binding ${ssh2Cipher.nativeBinding}); OpenSSH cipher ${opensshCipher.cipher}`);
   console.log(JSON.stringify(result));
 }

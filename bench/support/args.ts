@@ -1,5 +1,5 @@
 /** Command-line flags of bench/fanout.ts. */
-export const METHOD_NAMES = ['deploybot', 'deploybot_all', 'openssh', 'openssh_gcm', 'sftp_seq', 'full_task'] as const;
+export const METHOD_NAMES = ['deploybot', 'deploybot_all', 'openssh', 'openssh_gcm', 'sftp_seq', 'full_task', 'switch_raw'] as const;
 export type MethodName = (typeof METHOD_NAMES)[number];
 
 export interface BenchArgs {
@@ -12,6 +12,8 @@ export interface BenchArgs {
   methods: MethodName[];
   /** Write a V8 CPU profile of each timed method here. */
   cpuProf: string | null;
+  /** Light servers: no shell start-up files in the sessions (for many-host switch-skew runs). */
+  light: boolean;
 }
 
 const USAGE = `usage: tsx bench/fanout.ts [--hosts N] [--mb S] [--parallel P] [--repeat R] [--methods a,b,…]
@@ -20,7 +22,8 @@ const USAGE = `usage: tsx bench/fanout.ts [--hosts N] [--mb S] [--parallel P] [-
   --parallel P  deploybot's max parallel hosts (default: the project default, 10)
   --repeat R    rounds; with R > 1 the medians are reported (default 1)
   --methods     subset of ${METHOD_NAMES.join(',')} (default: all)
-  --cpu-prof D  write a V8 CPU profile of this process for each timed method to directory D`;
+  --cpu-prof D  write a V8 CPU profile of this process for each timed method to directory D
+  --light       light servers: an empty private HOME per sshd (no ~/.bashrc cost per command), for 200-host switch-skew runs`;
 
 function positiveInt(flag: string, value: string | undefined): number {
   const n = Number(value);
@@ -29,7 +32,7 @@ function positiveInt(flag: string, value: string | undefined): number {
 }
 
 export function parseArgs(argv: readonly string[]): BenchArgs {
-  const args: BenchArgs = { hosts: 20, mb: 50, parallel: null, repeat: 1, methods: [...METHOD_NAMES], cpuProf: null };
+  const args: BenchArgs = { hosts: 20, mb: 50, parallel: null, repeat: 1, methods: [...METHOD_NAMES], cpuProf: null, light: false };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i]!;
     const [flag, inline] = raw.includes('=') ? [raw.slice(0, raw.indexOf('=')), raw.slice(raw.indexOf('=') + 1)] : [raw, undefined];
@@ -64,6 +67,9 @@ export function parseArgs(argv: readonly string[]): BenchArgs {
         args.cpuProf = v;
         break;
       }
+      case '--light':
+        args.light = true;
+        break;
       case '--help':
       case '-h':
         console.log(USAGE);

@@ -16,6 +16,9 @@ import type { TestSshd } from '../../test/support/sshd.js';
 import { onCleanup } from './cleanup.js';
 import { BENCH_ROOT } from './servers.js';
 
+/** Where the full-task projects deploy, inside BENCH_ROOT (which every server serves from its own directory). */
+export const fullTaskPath = (project: 'bench' | 'warmup') => `${BENCH_ROOT}/${project}`;
+
 export interface FullTaskTiming {
   totalS: number;
   /** The runner's own task duration (task.finished durationMs). */
@@ -24,6 +27,8 @@ export interface FullTaskTiming {
   stagesS: Record<string, number>;
   /** Size of the artifact the task packaged (from its progress events). */
   artifactBytes: number | null;
+  /** The fleet-wide switch's skew, first to last server switched, as the runner measured it. */
+  switchSkewMs: number | null;
 }
 
 export interface FullTaskBench {
@@ -57,8 +62,9 @@ export async function createFullTaskBench(servers: readonly TestSshd[], key: Tes
   for (const [i, s] of servers.entries()) {
     await db.services().servers.add(admin, { name: names[i]!, hostname: s.host, port: s.port, username: s.username });
   }
+  // Two projects never share a deploy path: each gets its own directory inside what the servers serve.
   for (const [name, r] of [['bench', repo], ['warmup', tiny]] as const) {
-    await db.services().projects.add(admin, { name, repoUrl: r.url, deployPath: BENCH_ROOT, servers: names, keepReleases: 2, maxParallel, onFailure: 'rollback' });
+    await db.services().projects.add(admin, { name, repoUrl: r.url, deployPath: fullTaskPath(name), servers: names, keepReleases: 2, maxParallel, onFailure: 'rollback' });
   }
 
   const redactor = new Redactor();
@@ -96,7 +102,8 @@ export async function createFullTaskBench(servers: readonly TestSshd[], key: Tes
         const totalS = (performance.now() - t0) / 1000;
         if (outcome.status !== 'success') throw new Error(`full task ${task.id} ended ${outcome.status}: ${outcome.error ?? ''}`);
         const progress = seen.find((e): e is Extract<PipelineEvent, { type: 'progress' }> => e.type === 'progress');
-        return { totalS, runnerS: outcome.durationMs / 1000, stagesS: stageTimes(seen), artifactBytes: progress?.totalBytes ?? null };
+        const fleet = seen.find((e): e is Extract<PipelineEvent, { type: 'fleet.switched' }> => e.type === 'fleet.switched');
+        return { totalS, runnerS: outcome.durationMs / 1000, stagesS: stageTimes(seen), artifactBytes: progress?.totalBytes ?? null, switchSkewMs: fleet?.skewMs ?? null };
       } finally {
         off();
       }

@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { switchCurrent } from '../../src/pipeline/release/release-layout.js';
+import { mapLimit } from '../../src/pipeline/exec/map-limit.js';
 import { createRequire } from 'node:module';
 import { Client } from 'ssh2';
 import { directFanout } from '../../src/pipeline/distribution/distributor.js';
@@ -183,4 +186,34 @@ export async function probeSessionCost(server: TestSshd, key: TestKeyPair, times
   }
   const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
   return { sshTrueMs: Math.round(med(total)), bashrcMs: Math.round(med(shell)) };
+}
+
+export interface SwitchTiming extends FanoutTiming {
+  /** First to last server switched. */
+  switchSkewMs: number;
+}
+
+/**
+ * The floor for the fleet-wide switch: the product's switchCurrent sent on every already-open
+ * connection at once, with nothing else around it (no runner, no store writes, no events). The
+ * runner's skew (full_task) is compared with this in the same run.
+ */
+export async function rawFleetSwitch(servers: readonly TestSshd[], key: TestKeyPair, root: string): Promise<SwitchTiming> {
+  const release = '20260101000000-1-abcdef0';
+  for (const s of servers) mkdirSync(join(s.hostDir, 'releases', release), { recursive: true });
+  // Connected like the runner does (a bounded number at once), not timed.
+  const conns = await mapLimit(servers, 10, (s) => connectSsh(s.target(keyAuth(key)), { ...SSH_OPTIONS, connectTimeoutMs: 30_000 }));
+  try {
+    // Warm, as the runner's connections are by the time it switches (they ran prepare and upload).
+    await Promise.all(conns.map((c) => c.exec('true', { timeoutMs: 30_000 })));
+    const t0 = performance.now();
+    const done = await Promise.all(conns.map(async (c) => {
+      await switchCurrent(c, root, release);
+      return performance.now();
+    }));
+    const totalS = (performance.now() - t0) / 1000;
+    return { totalS, switchSkewMs: Math.max(...done) - Math.min(...done) };
+  } finally {
+    await Promise.all(conns.map((c) => c.close()));
+  }
 }

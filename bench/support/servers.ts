@@ -7,8 +7,11 @@ import { onCleanup } from './cleanup.js';
 /** The absolute path every server serves (each from its own hostDir, see test/support/sshd.ts). */
 export const BENCH_ROOT = '/srv/deploybot-bench/app';
 
-/** Starts `count` loopback sshd servers, a few at a time (2 cores: ssh-keygen + sshd startup). */
-export async function startServers(count: number, key: TestKeyPair): Promise<TestSshd[]> {
+/**
+ * Starts `count` loopback sshd servers, a few at a time (2 cores: ssh-keygen + sshd startup).
+ * `light`: each with an empty private HOME, so no session pays for root's shell start-up files.
+ */
+export async function startServers(count: number, key: TestKeyPair, light = false): Promise<TestSshd[]> {
   await ensureOpenSshServer();
   const servers: TestSshd[] = [];
   onCleanup('stopping sshd servers', () => Promise.all(servers.map((s) => s.stop())).then(() => undefined));
@@ -16,7 +19,7 @@ export async function startServers(count: number, key: TestKeyPair): Promise<Tes
   await Promise.all(
     Array.from({ length: Math.min(4, count) }, async () => {
       for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-        servers[i] = await startSshd({ authorizedKey: key.publicKey, deployRoot: BENCH_ROOT });
+        servers[i] = await startSshd({ authorizedKey: key.publicKey, deployRoot: BENCH_ROOT, cleanHome: light });
       }
     }),
   );

@@ -38,6 +38,8 @@ export class TaskProgress {
   finished = false;
   /** What the deploy changes, per group of servers (shown before and during the deploy). */
   changes?: ChangeSummary;
+  /** The fleet-wide switch, once it happened: how many servers switched and its skew. */
+  fleetSwitch?: { servers: number; of: number; skewMs: number };
   /** For a queued task: its place in the project's queue and the task it waits for. */
   queue?: QueueState | null;
 
@@ -62,6 +64,9 @@ export class TaskProgress {
         host.outputTail = row.output;
       }
     }
+    // The fleet-wide switch's skew, from when each server's switch was recorded done.
+    const switchedAt = rows.map((r) => r.stages.switch).filter((t) => t?.state === 'done' && t.finishedAt).map((t) => Date.parse(t!.finishedAt!));
+    if (switchedAt.length) progress.fleetSwitch = { servers: switchedAt.length, of: rows.length, skewMs: Math.max(...switchedAt) - Math.min(...switchedAt) };
     const started = task.status !== 'pending' && task.status !== 'awaiting_approval' && task.status !== 'approved' && task.status !== 'scheduled' && task.status !== 'rejected';
     if (started) for (const stage of TASK_STAGES) progress.taskStages[stage] = { state: task.commit || stage === 'start' ? 'done' : 'skipped' };
     if (task.finishedAt) {
@@ -118,6 +123,9 @@ export class TaskProgress {
         host.totalBytes = event.totalBytes;
         return false; // bytes alone do not justify a Slack update; stage changes do
       }
+      case 'fleet.switched':
+        this.fleetSwitch = { servers: event.servers, of: event.of, skewMs: event.skewMs };
+        return true;
       case 'host.rolled_back': {
         const host = this.hosts.get(event.host);
         if (host) host.rolledBack = true;
@@ -177,6 +185,7 @@ export class TaskProgress {
         ...(h.error ? { error: `${h.failedStage ? `${h.failedStage}: ` : ''}${h.error}` } : {}),
       })),
       done: live(this.done),
+      ...(this.fleetSwitch ? { fleetSwitch: this.fleetSwitch } : {}),
       generatedAt: now,
     };
   }

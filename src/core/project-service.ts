@@ -1,3 +1,4 @@
+import { assertNoSharedPath } from './shared-paths.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { DeployTask, Project, Release, Server } from '../db/entities/index.js';
 import { UserError } from '../errors.js';
@@ -77,6 +78,7 @@ export class ProjectService {
       throw new UserError(`A project named ${data.name} already exists: pick another name, or change it with \`project edit ${data.name}\`.`, { name: 'a project with this name already exists' });
     }
     const servers = await this.requireServers(data.servers);
+    await assertNoSharedPath(this.em, `add project ${data.name}`, { id: null, deployPath: data.deployPath, servers });
     const project = this.em.create(Project, {
       name: data.name,
       title: data.title || data.name,
@@ -142,6 +144,11 @@ export class ProjectService {
     const approvalsWrong = approvalsProblem(data.requiredApprovals ?? project.requiredApprovals, approvers);
     if (approvalsWrong) throw new UserError(`Cannot edit project ${project.name}: ${approvalsWrong}.`, { requiredApprovals: approvalsWrong });
     if (data.deployPath && data.deployPath !== project.deployPath) await this.assertIdle(project, 'change its deploy path');
+
+    if (data.deployPath || data.servers) {
+      const servers = data.servers ? await this.requireServers(data.servers) : project.servers.getItems();
+      await assertNoSharedPath(this.em, `edit project ${project.name}`, { id: project.id, deployPath: data.deployPath ?? project.deployPath, servers });
+    }
 
     const changed: string[] = [];
     const assign = <K extends keyof Project>(key: K, value: Project[K] | undefined) => {

@@ -25,6 +25,11 @@ export type PipelineEvent =
       at: Date;
     }
   | { type: 'host.key.pinned'; taskId: number; host: string; fingerprint: string; at: Date }
+  /**
+   * The fleet-wide switch is over: `servers` of `of` now serve `release`; skewMs is the time from
+   * the first server switched to the last (the window in which the fleet served two releases).
+   */
+  | { type: 'fleet.switched'; taskId: number; release: string | null; servers: number; of: number; skewMs: number; durationMs: number; at: Date }
   | { type: 'host.rolled_back'; taskId: number; host: string; release: string | null; at: Date }
   | { type: 'output'; taskId: number; host: string | null; stage: TaskStage | HostStage; stream: 'stdout' | 'stderr'; line: string; at: Date }
   | { type: 'progress'; taskId: number; host: string; bytes: number; totalBytes: number; at: Date }
@@ -37,8 +42,12 @@ export type PipelineEvent =
       commit: string | null;
       durationMs: number;
       error?: string;
-      /** Per host: where `current` points now, and whether the host failed. */
+      /** Per host: where `current` points now (null: nothing known or unreadable), and whether the host failed. */
       hosts: { name: string; release: string | null; failed: boolean }[];
+      /** First to last server switched in the fleet-wide switch, when one happened. */
+      switchSkewMs?: number;
+      /** What recovery did to bring a fleet left on different releases back to one. */
+      repaired?: string;
       at: Date;
     };
 

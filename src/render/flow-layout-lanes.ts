@@ -23,6 +23,7 @@ import {
   type BodyParts,
 } from './flow-layout-parts.js';
 import { DONE_ID, layoutDoneNode, layoutTaskRow } from './flow-layout-task-row.js';
+import { layoutFleetSwitch } from './flow-layout-switch.js';
 import { centeredBaseline, simpleText, type SceneNode } from './flow-scene.js';
 import { stageLabel } from './flow-theme.js';
 import { cleanText } from './text-safety.js';
@@ -71,6 +72,14 @@ export function layoutLanes(snapshot: FlowSnapshot, top: number): BodyParts {
     );
     centers.push(centerY);
     body.bottom = box.y + box.h;
+  }
+
+  // Barrier and fleet-wide switch across every lane (hosts.length ≥ 1: there are switch columns).
+  if (hosts.length > 0) {
+    const column = (i: number) => LANE_X + LANE_PAD + NAME_W + i * (NODE_W + HOST_GAP);
+    const switchAt = HOST_STAGES.indexOf('switch');
+    const fleet = layoutFleetSwitch(snapshot, { beforeRight: column(switchAt - 1) + NODE_W, switchLeft: column(switchAt), switchRight: column(switchAt) + NODE_W }, top, y - LANE_GAP);
+    addParts(body, fleet);
   }
 
   // The main axis runs through the middle of the lane block, so one server gives a straight line.

@@ -28,6 +28,7 @@ import {
 } from './flow-layout-parts.js';
 import { layoutFailures } from './flow-layout-failures.js';
 import { layoutGrid } from './flow-layout-grid.js';
+import { layoutFleetSwitch } from './flow-layout-switch.js';
 import { layoutDoneNode, layoutTaskRow } from './flow-layout-task-row.js';
 import { centeredBaseline, makeText, simpleText, type Box, type SceneNode, type TextSpan } from './flow-scene.js';
 import { STATE_ORDER, STATE_STYLES, stageLabel } from './flow-theme.js';
@@ -68,6 +69,9 @@ export function layoutSummary(snapshot: FlowSnapshot, top: number): BodyParts {
   });
   addParts(body, done);
   body.edges.push(straightEdge(previous, done.node));
+  const column = (i: number) => SUMMARY_X + i * (SUMMARY_W + SUMMARY_GAP);
+  const switchAt = HOST_STAGES.indexOf('switch');
+  addParts(body, layoutFleetSwitch(snapshot, { beforeRight: column(switchAt - 1) + SUMMARY_W, switchLeft: column(switchAt), switchRight: column(switchAt) + SUMMARY_W }, top, body.bottom));
 
   const failures = layoutFailures(snapshot.hosts, body.bottom + 20);
   addParts(body, failures);

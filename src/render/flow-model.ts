@@ -40,6 +40,8 @@ export interface FlowSnapshot {
   hosts: HostView[];
   /** The final join node. */
   done: StageView;
+  /** The fleet-wide switch, once it happened: servers switched of all, and its skew (first to last). */
+  fleetSwitch?: { servers: number; of: number; skewMs: number };
   /** When the snapshot was taken; printed in the footer. Omitted → no timestamp (deterministic output). */
   generatedAt?: Date;
 }

@@ -65,7 +65,7 @@ export interface SceneEdge {
 /** Backgrounds that group things: a server's lane, an error strip, a section. */
 export interface ScenePanel {
   id: string;
-  role: 'lane' | 'lane-failed' | 'error';
+  role: 'lane' | 'lane-failed' | 'error' | 'barrier' | 'switch-band';
   box: Box;
 }
 

@@ -62,6 +62,8 @@ const PANEL_STYLES: Readonly<Record<ScenePanel['role'], { fill: string; stroke: 
   lane: { fill: INK.laneFill, stroke: INK.laneStroke, rx: 10 },
   'lane-failed': { fill: INK.dangerFill, stroke: INK.dangerStroke, rx: 10 },
   error: { fill: STATE_STYLES.failed.tint, stroke: INK.dangerStroke, rx: 6 },
+  barrier: { fill: INK.edgeActive, stroke: INK.edgeActive, rx: 1 },
+  'switch-band': { fill: 'none', stroke: INK.muted, rx: 8 },
 };
 
 function panel(p: ScenePanel): string {

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { AuditEvent, DeployTask, Release, Server, TaskHost, type TaskStatus } from '../db/entities/index.js';
+import { AuditEvent, DeployTask, Release, ReleaseHistory, Server, TaskHost, type TaskStatus } from '../db/entities/index.js';
 import type { StageTiming } from '../db/entities/task-host.js';
 import type { Orm } from '../db/orm.js';
 import { popTo, pushRelease, undoTask } from './release-history-store.js';
@@ -106,6 +106,20 @@ export class RunRecords {
     return this.fenced(async (em) => {
       await em.nativeDelete(Release, { project: this.projectId, server: serverId, releaseId: { $in: [...releaseIds] } });
     });
+  }
+
+  /**
+   * Releases keep-N cleanup must leave on every server: those recorded as live on any server of
+   * the project, and each server's rollback target (the entry below the top of its history).
+   */
+  async protectedReleases(): Promise<string[]> {
+    const em = this.orm.em.fork();
+    const live = await em.find(Release, { project: this.projectId, isCurrent: true }, { fields: ['releaseId'] });
+    const history = await em.find(ReleaseHistory, { project: this.projectId, poppedAt: null }, { orderBy: { seq: 'asc' }, fields: ['releaseId', 'server', 'seq'] });
+    const stacks = new Map<number, string[]>();
+    for (const row of history) stacks.set(row.server.id, [...(stacks.get(row.server.id) ?? []), row.releaseId]);
+    const targets = [...stacks.values()].flatMap((stack) => stack.slice(-2));
+    return [...new Set([...live.map((r) => r.releaseId), ...targets])];
   }
 
   async releaseCommit(releaseId: string): Promise<string | null> {

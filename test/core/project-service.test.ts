@@ -37,7 +37,7 @@ describe('ProjectService', () => {
   it('accepts every kind of git URL and refuses others', async () => {
     const ok = ['https://github.com/acme/api.git', 'ssh://git@host:2222/acme/api.git', 'git@host:acme/api.git', 'file:///tmp/repo', 'git://host/x.git'];
     for (const [i, repoUrl] of ok.entries()) {
-      await db.services().projects.add(admin, { ...api, name: `p-${i}`, repoUrl });
+      await db.services().projects.add(admin, { ...api, name: `p-${i}`, deployPath: `/srv/p-${i}`, repoUrl });
     }
     for (const repoUrl of ['ftp://host/x', '--upload-pack=touch /tmp/x', '/tmp/repo', 'not a url']) {
       await expect(db.services().projects.add(admin, { ...api, name: 'bad', repoUrl })).rejects.toThrow(/git URL|must not start with -/);

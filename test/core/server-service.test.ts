@@ -128,7 +128,7 @@ describe('ServerService', () => {
   it('refuses to remove a server a project uses, naming the projects', async () => {
     await db.services().servers.add(admin, { ...web1, keyPath });
     for (const name of ['shop', 'api']) {
-      await db.services().projects.add(admin, { name, repoUrl: 'https://example.com/x.git', deployPath: '/srv/x', servers: ['web-1'] });
+      await db.services().projects.add(admin, { name, repoUrl: 'https://example.com/x.git', deployPath: `/srv/${name}`, servers: ['web-1'] });
     }
     await expect(db.services().servers.remove(admin, 'web-1')).rejects.toThrow('Server web-1 is used by projects api, shop: remove it from them first');
     expect(await db.em().count(Server, {})).toBe(1);

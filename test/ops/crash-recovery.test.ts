@@ -13,13 +13,13 @@ describe('a bot killed with SIGKILL mid-deploy', () => {
   });
   afterAll(() => f?.close());
 
-  it('comes back marking the task interrupted, recording where each server really is, with nothing stuck', async () => {
+  it('comes back marking the task interrupted, recording where each server really is, repairing a mixed fleet, with nothing stuck', async () => {
     const first = await f.runtime.executor.run(f.admin.id, 'app v1', { slackEscaped: false });
     if (first.kind !== 'task') throw new Error('expected a task');
     await f.runtime.events.waitForFinish(first.task.id);
     const v1 = (await f.runtime.app.withServices((s) => s.tasks.show(first.task.id))).releaseId!;
     // after_deploy marks that it started, then hangs: the kill lands after every server switched.
-    await f.runtime.app.withServices((s) => s.projects.setHooks(f.admin, 'app', { after_deploy: 'touch "$DEPLOY_PATH/.after-$DEPLOY_SERVER"; sleep 120' }));
+    await f.runtime.app.withServices((s) => s.projects.setHooks(f.admin, 'app', { after_deploy: '[ -n "$DEPLOY_ROLLBACK" ] && exit 0; touch "$DEPLOY_PATH/.after-$DEPLOY_SERVER"; sleep 120' }));
     await f.restart({ begin: false }); // release the database to the child, like a real restart would
 
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/deploy-child.ts', 'app', 'v2'], {
@@ -52,11 +52,15 @@ describe('a bot killed with SIGKILL mid-deploy', () => {
     const { task, hosts } = await runtime.app.withServices((s) => s.tasks.details(taskId));
     expect(task.status).toBe('interrupted');
     expect(task.error).toMatch(/stopped renewing its lease.*current release was checked and recorded/);
+    // The fleet was left on two releases (web-2 put back by hand): recovery brings web-1 back too.
+    expect(task.error).toContain(`the servers were left on different releases (web-1: ${v2}, web-2: ${v1}): switched web-1 back to \`${v1}\` (policy: rollback)`);
     expect(hosts.map((h) => h.status)).toEqual(['failed', 'failed']);
+    expect(hosts[0]!.error).toContain(`current → ${v1} (recovery switched it from ${v2})`);
     expect(hosts[1]!.error).toContain(`current → ${v1}`);
+    expect(readlinkSync(join(f.servers[0]!.hostDir, 'current'))).toBe(`releases/${v1}`);
     const current = await runtime.app.orm.em.fork().find(Release, { isCurrent: true }, { populate: ['server'], orderBy: { server: { name: 'asc' } } });
     expect(current.map((r) => [r.server.name, r.releaseId])).toEqual([
-      ['web-1', v2],
+      ['web-1', v1],
       ['web-2', v1],
     ]);
 

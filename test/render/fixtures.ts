@@ -75,35 +75,41 @@ export function oneServerSuccess(): FlowSnapshot {
     taskStages: taskStages(),
     hosts: [host('api-1.prod.eu-west-1')],
     done: { state: 'done', durationMs: 58_400 },
+    fleetSwitch: { servers: 1, of: 1, skewMs: 0 },
   };
 }
 
-/** Five servers mid-flight: some switched, one still uploading, one running its hook. */
+/**
+ * Five servers before the barrier: some are ready (before_deploy done) and wait for the others,
+ * one still runs its before_deploy, one still uploads. None has switched: none may yet.
+ */
 export function fiveServersRunning(): FlowSnapshot {
   return {
     ...BASE,
     status: 'running',
     taskStages: taskStages(),
     hosts: [
-      host('web-01.prod.eu-west-1', 'after_deploy', 'running'),
-      host('web-02.prod.eu-west-1', 'after_deploy', 'running'),
+      host('web-01.prod.eu-west-1', 'switch', 'waiting'),
+      host('web-02.prod.eu-west-1', 'switch', 'waiting'),
       host('web-03.prod.eu-west-1', 'before_deploy', 'running'),
       host('worker-queue-consumer-eu-west-1-blue.internal.example.com', 'upload', 'running'),
-      host('cron.prod.eu-west-1', 'switch', 'done', { after: 'waiting' }),
+      host('cron.prod.eu-west-1', 'switch', 'waiting'),
     ],
     done: { state: 'waiting' },
   };
 }
 
-/** Fifty servers: most done, two failed, some still running, a few waiting. */
+/**
+ * Fifty servers after the barrier: every server passed before_deploy, the fleet-wide switch
+ * renamed `current` on all of them (skew 38 ms), and after_deploy runs in batches of 10: two
+ * batches done, the third running, the rest waiting.
+ */
 export function fiftyServers(): FlowSnapshot {
   const names = webHosts(50);
   const hosts = names.map((name, i) => {
-    if (i === 6) return host(name, 'before_deploy', 'failed', { error: 'hook exited 1: npm ci: ENOSPC: no space left on device, write' });
-    if (i === 31) return host(name, 'upload', 'failed', { error: 'ssh: connect to 10.4.7.32 port 22: Connection timed out after 3 attempts' });
-    if (i % 9 === 4) return host(name, 'after_deploy', 'running');
-    if (i >= 46) return host(name, 'upload', 'running');
-    return host(name);
+    if (i < 20) return host(name);
+    if (i < 30) return host(name, 'after_deploy', 'running');
+    return host(name, 'after_deploy', 'waiting');
   });
   return {
     ...BASE,
@@ -112,6 +118,25 @@ export function fiftyServers(): FlowSnapshot {
     taskStages: taskStages(),
     hosts,
     done: { state: 'waiting' },
+    fleetSwitch: { servers: 50, of: 50, skewMs: 38 },
+  };
+}
+
+/** Fifty servers, two of which failed before the barrier: no server switched, all stay. */
+export function fiftyServersFailedBeforeBarrier(): FlowSnapshot {
+  const names = webHosts(50);
+  const hosts = names.map((name, i) => {
+    if (i === 6) return host(name, 'before_deploy', 'failed', { error: 'hook exited 1: npm ci: ENOSPC: no space left on device, write', after: 'skipped' });
+    if (i === 31) return host(name, 'upload', 'failed', { error: 'ssh: connect to 10.4.7.32 port 22: Connection timed out after 3 attempts', after: 'skipped' });
+    return host(name, 'switch', 'skipped', { after: 'skipped' });
+  });
+  return {
+    ...BASE,
+    title: 'deploy #1288 · web v5.2.1 → production (50 servers)',
+    status: 'failed',
+    taskStages: taskStages(),
+    hosts,
+    done: { state: 'failed', durationMs: 52_300 },
   };
 }
 

@@ -5,7 +5,7 @@ import { MAX_FAILURE_ROWS } from '../../src/render/flow-layout-failures.js';
 import { MAX_LANES, layoutFlow } from '../../src/render/flow-layout.js';
 import type { Scene } from '../../src/render/flow-scene.js';
 import { textWidth } from '../../src/render/text-metrics.js';
-import { downloadFailed, failedRun, fiftyServers, fiveServersRunning, host, oneServerSuccess, taskStages, webHosts } from './fixtures.js';
+import { downloadFailed, failedRun, fiftyServers, fiftyServersFailedBeforeBarrier, fiveServersRunning, host, oneServerSuccess, taskStages, webHosts } from './fixtures.js';
 import { collisions, contains, overlaps, solids, textString } from './geometry.js';
 
 function withHosts(count: number, make = (name: string, i: number) => host(name, i % 2 === 0 ? 'all' : 'switch', 'running')): FlowSnapshot {
@@ -88,13 +88,37 @@ describe('layoutFlow geometry', () => {
   });
 
   it.each(CASES)('%s: lanes do not overlap each other', (_, make) => {
-    const lanes = layoutFlow(make()).panels.filter((p) => p.role !== 'error');
+    // The barrier and the switch band cross every lane on purpose: only the lanes themselves count.
+    const lanes = layoutFlow(make()).panels.filter((p) => p.role === 'lane' || p.role === 'lane-failed');
     expect(collisions(lanes.map((p) => ({ what: p.id, box: p.box })))).toEqual([]);
   });
 });
 
 const byShape = (scene: Scene, shape: string) => scene.nodes.filter((node) => node.shape === shape);
 const lanes = (scene: Scene) => scene.panels.filter((p) => p.role === 'lane' || p.role === 'lane-failed');
+
+describe('barrier and fleet-wide switch', () => {
+  it.each([
+    ['lanes', fiveServersRunning],
+    ['summary', fiftyServers],
+  ] as const)('%s: a barrier before the switch column and a band around it, across every server', (_, make) => {
+    const scene = layoutFlow(make());
+    const barrier = scene.panels.find((p) => p.id === 'barrier')!;
+    const band = scene.panels.find((p) => p.id === 'switch-band')!;
+    const flowNode = (n: { id: string }) => n.id.startsWith('host:') || n.id.startsWith('summary:');
+    const switches = scene.nodes.filter((n) => flowNode(n) && n.id.endsWith(':switch'));
+    const befores = scene.nodes.filter((n) => flowNode(n) && n.id.endsWith(':before_deploy'));
+    expect(switches.length).toBeGreaterThan(0);
+    for (const node of switches) expect(contains(band.box, node.box)).toBe(true);
+    for (const node of befores) expect(node.box.x + node.box.w).toBeLessThanOrEqual(barrier.box.x);
+    for (const node of switches) expect(node.box.x).toBeGreaterThanOrEqual(barrier.box.x + barrier.box.w);
+  });
+
+  it('prints the skew once the switch happened, and says it is fleet-wide before', () => {
+    expect(layoutFlow(fiftyServers()).texts.map(textString)).toContain('fleet-wide switch · 50/50 servers · skew 38ms');
+    expect(layoutFlow(fiveServersRunning()).texts.map(textString)).toContain('fleet-wide switch: all servers at once');
+  });
+});
 
 describe('layoutFlow structure', () => {
   it.each([1, 5, MAX_LANES])('%i servers: one lane per server, each with its 4 stage nodes', (count) => {
@@ -125,10 +149,12 @@ describe('layoutFlow structure', () => {
   });
 
   it('50 servers: counts on the summary nodes add up, and the failed servers are named', () => {
-    const scene = layoutFlow(fiftyServers());
+    const scene = layoutFlow(fiftyServersFailedBeforeBarrier());
     const upload = scene.nodes.find((n) => n.id === 'summary:upload')!;
     expect(upload.state).toBe('failed');
-    expect(textString(upload.lines[1]!)).toBe('✗ 1   ▶ 3   ✓ 46');
+    expect(textString(upload.lines[1]!)).toBe('✗ 1   ✓ 49');
+    // The barrier held: no server switched.
+    expect(scene.nodes.find((n) => n.id === 'summary:switch')!.state).toBe('skipped');
     const all = scene.texts.map(textString);
     expect(all).toContain('✗ Failed on 2 of 50 servers');
     expect(all.filter((t) => t === 'web-07.prod.eu-west-1' || t === 'web-32.prod.eu-west-1')).toHaveLength(4); // panel + grid

@@ -67,7 +67,7 @@ describe('renderFlowSvg', () => {
     expect(skipped.attrs.fill).toBe(STATE_STYLES.skipped.fill);
     expect(skipped.attrs['stroke-dasharray']).toBeDefined();
     const running = parseXml(renderFlowSvg(fiveServersRunning()));
-    expect(nodeRect(running, 'host:0:after_deploy')!.attrs.fill).toBe(STATE_STYLES.running.fill);
+    expect(nodeRect(running, 'host:2:before_deploy')!.attrs.fill).toBe(STATE_STYLES.running.fill);
     // Every state has its own fill.
     expect(new Set(Object.values(STATE_STYLES).map((s) => s.fill)).size).toBe(5);
   });
@@ -96,7 +96,7 @@ describe('renderFlowSvg', () => {
     const edges = findAll(root, 'path').filter((p) => p.attrs['data-edge']);
     expect(edges.length).toBe(4 + 5 * 5);
     expect(edges.every((e) => e.attrs['marker-end']?.startsWith('url(#arrow-'))).toBe(true);
-    const active = edges.find((e) => e.attrs['data-edge'] === 'host:0:switch>host:0:after_deploy')!;
+    const active = edges.find((e) => e.attrs['data-edge'] === 'host:0:upload>host:0:before_deploy')!;
     const idle = edges.find((e) => e.attrs['data-edge'] === 'host:2:before_deploy>host:2:switch')!;
     expect(active.attrs['marker-end']).toBe('url(#arrow-active)');
     expect(idle.attrs['marker-end']).toBe('url(#arrow-idle)');

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { renderFlowPng } from '../../src/render/index.js';
-import { failedRun, fiftyServers, fiveServersRunning, oneServerSuccess } from './fixtures.js';
+import { failedRun, fiftyServers, fiftyServersFailedBeforeBarrier, fiveServersRunning, oneServerSuccess } from './fixtures.js';
 
 const outDir = process.argv[2] ?? join(import.meta.dirname, '../../docs/images');
 mkdirSync(outDir, { recursive: true });
@@ -14,6 +14,7 @@ const samples = {
   'flow-1-server.png': oneServerSuccess(),
   'flow-5-servers.png': fiveServersRunning(),
   'flow-50-servers.png': fiftyServers(),
+  'flow-50-servers-failed.png': fiftyServersFailedBeforeBarrier(),
   'flow-failed.png': failedRun(),
 };
 

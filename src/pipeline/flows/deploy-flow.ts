@@ -4,20 +4,19 @@ import { hasScript, hookEnv, runLocalHook, runRemoteHook, type HookFacts } from 
 import { defaultHookSandbox, type BuildDirs, type HookSandbox } from '../hooks/sandbox/hook-sandbox.js';
 import { packageWorkspace, type Artifact } from '../release/package-artifact.js';
 import { newReleaseId } from '../release/release-id.js';
-import { discardUpload, partialDir, planCleanup, prepareHost, releaseDir, removeReleases, switchCurrent } from '../release/release-layout.js';
+import { discardUpload, partialDir, planCleanup, prepareHost, releaseDir, removeReleases } from '../release/release-layout.js';
 import { connectOrFail, errorText, StageFailure, type HostRun, type RunContext } from './run-context.js';
-import { summariseHostFailures, switchBack } from './switch-back.js';
-import { LeaseLost } from '../../store/store-errors.js';
+import { runSwitchPhase } from './fleet-switch.js';
 
 /**
  * The deploy flow:
  * start (connect all) → before_download → download → after_download → package →
  * per server: upload → before_deploy  ═ barrier: every server ready, or none switches ═
- * per server: switch → after_deploy → cleanup.
+ * fleet-wide switch (all servers at once) → after_deploy in batches → cleanup (fleet-switch.ts).
  *
  * A failure before the barrier leaves every server on its current release (the uploads are
- * discarded). A failure at switch/after_deploy switches the servers already switched back to
- * their previous release, unless the project's policy is `continue`.
+ * discarded). A failure at switch/after_deploy switches every server serving the new release back
+ * to its previous one, unless the project's policy is `continue`.
  */
 export async function runDeployFlow(ctx: RunContext): Promise<void> {
   const { plan, deps } = ctx;
@@ -55,16 +54,9 @@ export async function runDeployFlow(ctx: RunContext): Promise<void> {
     await ctx.eachHost(ctx.hosts, (host) => uploadAndPrepare(ctx, host, artifact, facts));
     await barrier(ctx, facts.releaseId);
 
-    await ctx.eachHost(ctx.hosts, (host) => switchAndFinish(ctx, host, facts));
-    // Another process took the task over: it reads every server and records the truth; this one
-    // must not switch anything more, not even back.
-    if (ctx.fenced) throw new LeaseLost(plan.taskId);
-    const failed = ctx.failedHosts();
-    if (failed.length) {
-      if (plan.project.onFailure === 'rollback') await switchBack(ctx, ctx.hosts.filter((h) => h.switched), facts);
-      throw new StageFailure(summariseHostFailures(ctx, failed, plan.project.onFailure), failed[0]!.name, 'switch');
-    }
-    await ctx.eachHost(ctx.hosts, (host) => cleanup(ctx, host, facts.releaseId));
+    await runSwitchPhase(ctx, { kind: 'deploy', release: () => facts.releaseId, hookEnv: (host) => remoteHookEnv(ctx, host, facts), facts });
+    const keep = await protectedReleases(ctx, facts.releaseId);
+    if (keep) await ctx.eachHost(ctx.hosts, (host) => cleanup(ctx, host, keep));
   } finally {
     if (dirs) await sandbox.removeBuildDirs(dirs).catch(() => undefined);
     await rm(artifactPath, { force: true }).catch(() => undefined);
@@ -164,29 +156,21 @@ async function barrier(ctx: RunContext, releaseId: string): Promise<void> {
   );
 }
 
-async function switchAndFinish(ctx: RunContext, host: HostRun, facts: HookFacts): Promise<void> {
-  const path = ctx.plan.project.deployPath;
-  const conn = host.conn!;
-  // Fenced out: the process that took the task over decides; switch nothing more.
-  if (ctx.fenced) {
-    ctx.skipHostStage(host, 'switch');
-    return ctx.skipHostStage(host, 'after_deploy');
-  }
-  // No signal: once switching has begun it completes, so a cancel never leaves a fleet half-switched.
-  const switched = await ctx.hostStage(host, 'switch', async () => {
-    await switchCurrent(conn, path, facts.releaseId);
-    host.switched = true;
-    host.everSwitched = true;
-    await ctx.recorder.markCurrent(host.planned.serverId, facts.releaseId, 'deploy');
-  });
-  if (!switched) return ctx.skipHostStage(host, 'after_deploy');
-  // No signal here either: after the switch, the hook that restarts the app must run to its end.
-  await remoteHookStage(ctx, host, 'after_deploy', facts);
+/**
+ * What keep-N cleanup must never remove, on any server: the new release, every release live on a
+ * server of the project (read from the servers at upload, and as recorded for the others), and
+ * each server's rollback target (the entry below the top of its history).
+ */
+async function protectedReleases(ctx: RunContext, releaseId: string): Promise<string[] | null> {
+  const recorded = await ctx.recorder.protectedReleases();
+  // Without the store's word on what is live elsewhere, keeping everything is the safe choice.
+  if (!recorded) return null;
+  return [...new Set([releaseId, ...ctx.hosts.map((h) => h.previous).filter((r): r is string => Boolean(r)), ...recorded])];
 }
 
 /** Keeps the newest releases; a failure here is reported in the log but does not fail the deploy. */
-async function cleanup(ctx: RunContext, host: HostRun, releaseId: string): Promise<void> {
-  const doomed = planCleanup([...host.releases, releaseId], ctx.plan.project.keepReleases, [releaseId, host.previous]);
+async function cleanup(ctx: RunContext, host: HostRun, keep: readonly string[]): Promise<void> {
+  const doomed = planCleanup([...host.releases, keep[0]!], ctx.plan.project.keepReleases, keep);
   if (doomed.length === 0 || !host.conn) return;
   try {
     await removeReleases(host.conn, ctx.plan.project.deployPath, doomed);

@@ -56,6 +56,17 @@ export class HostRun {
   everSwitched = false;
   /** Switching back to the previous release was needed and failed: this server serves the new one. */
   switchBackFailed = false;
+  switchBackError: string | null = null;
+  /** The switch command was sent (its answer may have been lost with the link). */
+  switchAttempted = false;
+  afterDeployStarted = false;
+  /**
+   * What `current` serves as last known: set by each switch and by every read-back after a
+   * failure; undefined when the server could not be read (then it may serve either release).
+   */
+  serving: string | null | undefined = undefined;
+  /** The host key seen at the first connection of this task: a reconnect must see the same. */
+  pinnedFingerprint: string | null = null;
   failed = false;
   error: string | null = null;
 
@@ -70,6 +81,8 @@ type EventBody = PipelineEvent extends infer E ? (E extends PipelineEvent ? Omit
 
 export class RunContext {
   readonly hosts: HostRun[];
+  /** First to last server switched, in the fleet-wide switch (null: no switch happened). */
+  switchSkewMs: number | null = null;
 
   constructor(
     readonly plan: DeployPlan,
@@ -150,7 +163,10 @@ export class RunContext {
   async hostStage(host: HostRun, stage: HostStage, fn: () => Promise<HookResult | void>): Promise<boolean> {
     const started = Date.now();
     this.emit({ type: 'host.stage.started', host: host.name, stage });
-    await this.recorder.hostStage(host.name, stage, 'running');
+    // The switch does not wait for its "running" row: writes are serialised, and waiting for
+    // each would spread the fleet-wide rename over as many store round trips as servers.
+    const running = this.recorder.hostStage(host.name, stage, 'running');
+    if (stage !== 'switch') await running;
     let result: HookResult | void;
     try {
       result = await fn();
@@ -195,6 +211,7 @@ export class RunContext {
     await this.eachHost(this.hosts, async (host) => {
       try {
         host.conn = await connectSsh(host.planned.target, { ...this.deps.ssh, redactor: this.deps.redactor });
+        host.pinnedFingerprint = host.conn.fingerprint;
         if (!host.planned.target.hostKeyFingerprint) {
           await this.recorder.pinHostKey(host.planned.serverId, host.name, host.conn.fingerprint);
           this.emit({ type: 'host.key.pinned', host: host.name, fingerprint: host.conn.fingerprint });

@@ -157,6 +157,16 @@ export class TaskRecorder {
     return this.write(`host:${row.name}`, () => this.records.writeHost(copy, at));
   }
 
+  /** Marks a host failed with a note, outside any stage (a switch-back that failed on it). */
+  hostNote(host: string, error: string, at = new Date()): Promise<void> {
+    const row = this.rows.get(host);
+    if (!row) return Promise.resolve();
+    row.status = 'failed';
+    row.error = row.error ? `${row.error}; ${error}` : error;
+    row.finishedAt = at;
+    return this.writeRow(row, at);
+  }
+
   setPreviousRelease(host: string, release: string | null): Promise<void> {
     const row = this.rows.get(host);
     if (!row) return Promise.resolve();
@@ -176,6 +186,11 @@ export class TaskRecorder {
 
   forgetReleases(serverId: number, releaseIds: readonly string[]): Promise<void> {
     return this.write(null, () => this.records.forgetReleases(serverId, releaseIds));
+  }
+
+  /** Releases cleanup must keep (live anywhere, rollback targets); null when the store cannot say. */
+  protectedReleases(): Promise<string[] | null> {
+    return this.enqueue(() => withStoreRetry(() => this.records.protectedReleases()).catch(() => null));
   }
 
   /** The commit a release was built from, as recorded when it was uploaded. */

@@ -167,7 +167,8 @@ export class TaskRunner {
       commit,
       durationMs: Date.now() - started,
       error,
-      hosts: ctx.hosts.map((h) => ({ name: h.name, release: h.switched ? releaseId : h.previous, failed: h.failed })),
+      hosts: ctx.hosts.map((h) => ({ name: h.name, release: h.serving !== undefined ? h.serving : h.switchAttempted ? null : h.previous, failed: h.failed })),
+      ...(ctx.switchSkewMs !== null ? { switchSkewMs: ctx.switchSkewMs } : {}),
       at: new Date(),
     };
     log.info('task finished', { status, error, durationMs: outcome.durationMs });

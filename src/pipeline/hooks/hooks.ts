@@ -112,13 +112,25 @@ export function runLocalHook(run: HookRun & { sandbox: HookSandbox; dirs: BuildD
 }
 
 /**
- * Runs a hook on a server, in `dir`. The script travels on stdin to `sh -s`, so it is never part
- * of the command line (no quoting of multi-line scripts, no length limit, not visible in `ps`).
+ * The remote wrapper of a hook. The script arrives on this command's stdin, which only `cat`
+ * reads, into a private temporary file; the hook then runs from that file with stdin from
+ * /dev/null. A command in the hook that reads stdin (`php artisan migrate` asking, `ssh`,
+ * `docker exec -i`) therefore gets EOF instead of swallowing the rest of the script, and the exit
+ * status reported is the whole script's. The file is removed whatever the hook does (EXIT trap).
+ * The script is never on the command line (no quoting of multi-line scripts, not visible in `ps`).
  */
+export function remoteHookCommand(dir: string, env: Record<string, string>): string {
+  return (
+    `f=$(mktemp "\${TMPDIR:-/tmp}/deploybot-hook.XXXXXXXX") || exit 125; ` +
+    `trap 'rm -f -- "$f"' EXIT; cat > "$f" || exit 125; ` +
+    `${remoteCommand`cd ${dir} || exit 125; `}${envAssignments(env)} sh -- "$f" </dev/null`
+  );
+}
+
+/** Runs a hook on a server, in `dir` (see remoteHookCommand for how the script gets there). */
 export function runRemoteHook(conn: SshConnection, run: HookRun & { dir: string }): Promise<HookResult> {
-  const command = `${remoteCommand`cd ${run.dir} && `}${envAssignments(run.env)} sh -s`;
   return runHook(run, (onLine) =>
-    conn.exec(command, {
+    conn.exec(remoteHookCommand(run.dir, run.env), {
       timeoutMs: run.timeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
       input: run.script.endsWith('\n') ? run.script : `${run.script}\n`,
       onLine,

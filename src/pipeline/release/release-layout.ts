@@ -1,7 +1,7 @@
 import { posix } from 'node:path';
 import { OperationalError } from '../../errors.js';
 import { isReleaseId } from './release-id.js';
-import { remoteCommand } from '../ssh/remote-quote.js';
+import { remoteCommand, shq } from '../ssh/remote-quote.js';
 import type { SshConnection } from '../ssh/ssh.js';
 
 /**
@@ -45,12 +45,21 @@ export function releaseFromLink(target: string): string | null {
 }
 
 /**
- * One round trip before an upload: make sure releases/ exists, clear a leftover partial upload of
- * this release, and report where `current` points and which releases exist.
+ * Leftovers of interrupted runs (kill -9, a dropped link): `.partial` uploads and the temporary
+ * links of a switch. Only one task of a project runs at a time and no two projects share a path,
+ * so none of them can belong to a run in progress. The globs are fixed text, the path is quoted.
+ */
+export function clearLeftoversCommand(deployPath: string): string {
+  return `rm -rf -- ${shq(releasesDir(deployPath))}/.*.partial ${shq(deployPath)}/.current.*.tmp`;
+}
+
+/**
+ * One round trip before an upload: make sure releases/ exists, clear leftovers of interrupted
+ * runs (see clearLeftoversCommand), and report where `current` points and which releases exist.
  */
 export async function prepareHost(conn: SshConnection, deployPath: string, releaseId: string | null, signal?: AbortSignal): Promise<HostLayoutState> {
   const marker = '--deploybot-releases--';
-  const clearPartial = releaseId ? remoteCommand`rm -rf -- ${partialDir(deployPath, releaseId)} && ` : '';
+  const clearPartial = releaseId ? `${clearLeftoversCommand(deployPath)} && ` : '';
   const out = await run(
     conn,
     remoteCommand`mkdir -p -- ${releasesDir(deployPath)} && ` +

@@ -1,0 +1,129 @@
+import { performance } from 'node:perf_hooks';
+import { hasScript, runRemoteHook, type HookFacts } from '../hooks/hooks.js';
+import { releaseDir, switchCurrent } from '../release/release-layout.js';
+import type { SwitchKind } from '../../store/run-records.js';
+import { LeaseLost } from '../../store/store-errors.js';
+import { errorText, StageFailure, type HostRun, type RunContext } from './run-context.js';
+import { readBack } from './server-truth.js';
+import { summariseHostFailures, switchBack } from './switch-back.js';
+
+/** What the switch phase needs to know about one task (a deploy or a rollback). */
+export interface SwitchPhase {
+  kind: Exclude<SwitchKind, 'revert'>;
+  /** The release this host goes to. */
+  release(host: HostRun): string;
+  /** after_deploy's environment on this host. */
+  hookEnv(host: HostRun): Record<string, string>;
+  /** The task's facts for switch-back hooks. */
+  facts: HookFacts;
+}
+
+/**
+ * After the barrier: the fleet-wide switch, then after_deploy in batches.
+ *
+ * 1. Every server's `current` is renamed at once, over the connections already open (one small
+ *    command each), so the window in which the fleet serves two releases is as short as the
+ *    network allows. Its skew (first to last server switched) is measured and reported.
+ * 2. after_deploy runs in batches of `parallel`. Under the `rollback` policy the first failure
+ *    stops further batches and every server that serves the new release is switched back;
+ *    under `continue` the remaining batches still run (their servers serve the new release).
+ *
+ * A process that lost the task (fenced) switches nothing, not even back: the new owner reads the
+ * servers and decides.
+ */
+export async function runSwitchPhase(ctx: RunContext, phase: SwitchPhase): Promise<void> {
+  const { plan } = ctx;
+  await switchFleet(ctx, ctx.hosts, phase);
+  if (ctx.fenced) throw new LeaseLost(plan.taskId);
+
+  const rollbackPolicy = plan.project.onFailure === 'rollback';
+  const switchFailed = ctx.failedHosts().length > 0;
+  const toFinish = ctx.hosts.filter((h) => h.switched);
+  for (const host of ctx.hosts) if (!host.switched) ctx.skipHostStage(host, 'after_deploy');
+  const script = plan.hooks.after_deploy;
+  const batchSize = Math.max(1, plan.project.maxParallel);
+  for (let i = 0; i < toFinish.length; i += batchSize) {
+    const batch = toFinish.slice(i, i + batchSize);
+    const stop = ctx.fenced || (rollbackPolicy && ctx.failedHosts().length > 0);
+    if (stop || !hasScript(script)) {
+      for (const host of batch) ctx.skipHostStage(host, 'after_deploy');
+      continue;
+    }
+    // No signal: after the switch, the hook that restarts the app must run to its end.
+    await Promise.all(batch.map((host) => afterDeploy(ctx, host, phase, script)));
+  }
+
+  if (ctx.fenced) throw new LeaseLost(plan.taskId);
+  const failed = ctx.failedHosts();
+  if (failed.length === 0) return;
+  if (rollbackPolicy) await switchBack(ctx, phase.facts);
+  throw new StageFailure(summariseHostFailures(ctx, failed, plan.project.onFailure), failed[0]!.name, switchFailed ? 'switch' : 'after_deploy');
+}
+
+/**
+ * Renames `current` on every host at once. A rename whose command failed (a dropped link, a
+ * timeout) is not taken at its word: the server is read back, reconnecting if needed, and what it
+ * really serves decides whether it counts as switched.
+ */
+export async function switchFleet(ctx: RunContext, hosts: readonly HostRun[], phase: SwitchPhase): Promise<void> {
+  const path = ctx.plan.project.deployPath;
+  const switchedAt: number[] = [];
+  const started = performance.now();
+  await Promise.all(
+    hosts.map(async (host) => {
+      // Fenced out: the process that took the task over decides; switch nothing more.
+      if (ctx.fenced || !host.conn) return ctx.skipHostStage(host, 'switch');
+      const target = phase.release(host);
+      host.switchAttempted = true;
+      // No signal: once switching has begun it completes, so a cancel never leaves a fleet half-switched.
+      await ctx.hostStage(host, 'switch', async () => {
+        try {
+          await switchCurrent(host.conn!, path, target);
+        } catch (err) {
+          const serving = await readBack(ctx, host);
+          if (serving === target) {
+            // The rename happened; only its answer was lost. The server serves the new release.
+            await onSwitched(ctx, host, target, phase.kind);
+            switchedAt.push(performance.now());
+          }
+          throw new Error(`${errorText(err)}; ${servingText(serving, target)}`);
+        }
+        switchedAt.push(performance.now());
+        await onSwitched(ctx, host, target, phase.kind);
+      });
+    }),
+  );
+  const skewMs = switchedAt.length > 1 ? Math.max(...switchedAt) - Math.min(...switchedAt) : 0;
+  ctx.switchSkewMs = Math.round(skewMs * 10) / 10;
+  ctx.emit({ type: 'fleet.switched', release: ctx.recorder.releaseId, servers: switchedAt.length, of: hosts.length, skewMs: ctx.switchSkewMs, durationMs: Math.round(performance.now() - started) });
+}
+
+async function onSwitched(ctx: RunContext, host: HostRun, target: string, kind: SwitchKind): Promise<void> {
+  host.switched = true;
+  host.everSwitched = true;
+  host.serving = target;
+  await ctx.recorder.markCurrent(host.planned.serverId, target, kind);
+}
+
+function servingText(serving: string | null | undefined, target: string): string {
+  if (serving === undefined) return 'the server could not be read back, so what it serves is unknown';
+  if (serving === target) return `read back after reconnecting: it serves ${target}`;
+  return `read back: it still serves ${serving ?? 'no release'}`;
+}
+
+async function afterDeploy(ctx: RunContext, host: HostRun, phase: SwitchPhase, script: string): Promise<void> {
+  const target = phase.release(host);
+  host.afterDeployStarted = true;
+  const ok = await ctx.hostStage(host, 'after_deploy', () =>
+    runRemoteHook(host.conn!, {
+      script,
+      dir: releaseDir(ctx.plan.project.deployPath, target),
+      env: phase.hookEnv(host),
+      timeoutMs: ctx.deps.hookTimeoutMs,
+      redactor: ctx.deps.redactor,
+      onLine: ctx.outputListener(host.name, 'after_deploy'),
+    }),
+  );
+  // A hook that failed because the link dropped: find out what the server serves before deciding.
+  if (!ok && !host.conn?.isOpen) await readBack(ctx, host);
+}
