@@ -12,6 +12,7 @@ import { TaskRunner } from './pipeline/flows/task-runner.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { newOwnerId, type OwnerKind } from './store/owner.js';
 import { TaskStore } from './store/task-store.js';
+import { createBotMetrics, type BotMetrics } from './metrics/bot-metrics.js';
 import type { RunRecordsFactory } from './pipeline/flows/task-runner.js';
 
 /** The engine and the command layer, shared by every adapter (Slack, shell, one-shot CLI). */
@@ -25,6 +26,8 @@ export interface Runtime {
   chat: CommandDeps;
   scheduler: Scheduler;
   store: TaskStore;
+  /** Prometheus metrics of this replica (`/metrics`). */
+  metrics: BotMetrics;
   /**
    * Starts the clockwork, after the adapters are listening (so they see what it reports): recovers
    * tasks whose owner stopped renewing its lease (a crash, a kill), starts queued tasks, and starts
@@ -74,6 +77,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     probe: (target) => probeServer(target, { redactor: app.redactor }),
     ...(options.allowFileReads ? { readFile: (path: string) => readFile(path, 'utf8') } : {}),
   };
+  const metrics = createBotMetrics({ orm: app.orm, events, owner: store.owner });
   const scheduler = new Scheduler({ orm: app.orm, coordinator, log: app.log, stallMinutes: app.config.stallTimeoutMinutes, timezone: app.config.timezone });
   return {
     app,
@@ -85,6 +89,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     chat,
     scheduler,
     store,
+    metrics,
     async begin() {
       const interrupted = await coordinator.recoverExpired();
       await coordinator.dispatch();
@@ -95,6 +100,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     async stop() {
       await scheduler.stop();
       await coordinator.stop();
+      metrics.stop();
     },
   };
 }
