@@ -2,7 +2,7 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEvent, Project } from '../../src/db/entities/index.js';
 import { UserError } from '../../src/errors.js';
 import { admin, alice, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/database.js';
-import { usePostgres } from '../support/postgres.js';
+import { usePostgres } from '../support/use-postgres.js';
 
 const postgres = usePostgres();
 

@@ -3,7 +3,7 @@ import { AuditEvent, DeployTask, Project } from '../../src/db/entities/index.js'
 import { SelfApprovalNeedsConfirmation } from '../../src/core/task-service.js';
 import type { Actor } from '../../src/core/actor.js';
 import { admin, alice, bob, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/database.js';
-import { usePostgres } from '../support/postgres.js';
+import { usePostgres } from '../support/use-postgres.js';
 
 const postgres = usePostgres();
 

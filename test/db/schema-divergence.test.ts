@@ -5,7 +5,7 @@ import { portFromSqlite } from '../../src/db/migrations/dialect-migration.js';
 import { MIGRATIONS } from '../../src/db/migrations/index.js';
 import { openDatabase } from '../../src/db/orm.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { usePostgres } from '../support/postgres.js';
+import { usePostgres } from '../support/use-postgres.js';
 import { entityColumns, snapshotSchema, type SchemaSnapshot } from '../support/schema-snapshot.js';
 
 const postgres = usePostgres();

@@ -4,7 +4,6 @@ import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'no
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { knex } from '@mikro-orm/knex';
-import { afterAll } from 'vitest';
 import { makeScratchDir, removeScratchDir } from './scratch-dirs.js';
 
 const BIN = '/usr/lib/postgresql/15/bin';
@@ -110,19 +109,6 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     },
   };
   return cluster;
-}
-
-/**
- * One cluster for the test file, started at the first database asked for (so a run filtered to
- * SQLite starts none) and stopped after the file's tests.
- */
-export function usePostgres(): { createDatabase(): Promise<string>; cluster(): Promise<PostgresCluster> } {
-  let started: Promise<PostgresCluster> | undefined;
-  afterAll(async () => {
-    if (started) await (await started).stop();
-  });
-  const cluster = () => (started ??= startPostgresCluster());
-  return { cluster, createDatabase: async () => (await cluster()).createDatabase() };
 }
 
 async function query(port: number, password: string, database: string, sql: string): Promise<unknown> {
