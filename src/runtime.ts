@@ -12,6 +12,7 @@ import { TaskRunner } from './pipeline/flows/task-runner.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { newOwnerId, type OwnerKind } from './store/owner.js';
 import { TaskStore } from './store/task-store.js';
+import { listenForTaskChanges, type TaskChangeFeed } from './store/task-notifications.js';
 import { createBotMetrics, type BotMetrics } from './metrics/bot-metrics.js';
 import type { RunRecordsFactory } from './pipeline/flows/task-runner.js';
 
@@ -78,6 +79,17 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     ...(options.allowFileReads ? { readFile: (path: string) => readFile(path, 'utf8') } : {}),
   };
   const metrics = createBotMetrics({ orm: app.orm, events, owner: store.owner });
+  let feed: TaskChangeFeed | undefined;
+  // A burst of notifications (a deploy's status changes, several tasks at once) makes one dispatch pass.
+  let nudging = false;
+  const nudge = () => {
+    if (nudging) return;
+    nudging = true;
+    setTimeout(() => {
+      nudging = false;
+      void coordinator.dispatch();
+    }, 25).unref();
+  };
   const scheduler = new Scheduler({ orm: app.orm, coordinator, log: app.log, stallMinutes: app.config.stallTimeoutMinutes, timezone: app.config.timezone });
   return {
     app,
@@ -94,10 +106,14 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
       const interrupted = await coordinator.recoverExpired();
       await coordinator.dispatch();
       coordinator.startTicker();
+      // PostgreSQL: hear of tasks other processes create or finish at once (the ticker stays the net).
+      if (app.config.database.kind === 'postgresql' && !feed) feed = listenForTaskChanges(app.orm, nudge, app.log);
       if (coordinator.lane === 'all') scheduler.start();
       return interrupted;
     },
     async stop() {
+      await feed?.close();
+      feed = undefined;
       await scheduler.stop();
       await coordinator.stop();
       metrics.stop();
