@@ -24,7 +24,7 @@ export interface AppContext {
 export async function createAppContext(config: Config, options: { log?: Logger; logWrite?: (line: string) => void } = {}): Promise<AppContext> {
   const secrets = config.secretKey ? SecretBox.fromConfigValue(config.secretKey) : SecretBox.fromDataDir(config.dataDir);
   // The bot's own secrets never appear in a log line, a hook's output or a Slack message.
-  const redactor = new Redactor([config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.secretKey, config.database.kind === 'postgresql' ? config.database.url : undefined]);
+  const redactor = new Redactor([config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.secretKey, ...databaseSecrets(config)]);
   const log = options.log ?? createLogger({ level: config.logLevel, redactor, ...(options.logWrite ? { write: options.logWrite } : {}) });
   const orm = await openDatabase(config.database);
   const serviceDeps = { secrets, defaultKeyPath: config.sshKeyPath, timeZone: config.timezone };
@@ -44,4 +44,17 @@ export async function createAppContext(config: Config, options: { log?: Logger; 
     withServices: (fn) => fn(servicesFor(orm.em.fork(), serviceDeps)),
     close: () => orm.close(),
   };
+}
+
+/** The database URL and its password alone (decoded), so neither can reach a log line. */
+function databaseSecrets(config: Config): string[] {
+  if (config.database.kind !== 'postgresql') return [];
+  const raw = new URL(config.database.url).password;
+  let password = raw;
+  try {
+    password = decodeURIComponent(raw);
+  } catch {
+    // A stray % in the password: mask it as written.
+  }
+  return [config.database.url, raw, password].filter(Boolean);
 }

@@ -14,7 +14,17 @@ export class ConfigError extends Error {
 }
 
 export type RunMode = 'shell' | 'http' | 'socket';
-export type DatabaseConfig = { kind: 'sqlite'; path: string } | { kind: 'postgresql'; url: string };
+export type DatabaseConfig =
+  | { kind: 'sqlite'; path: string }
+  | {
+      kind: 'postgresql';
+      /** The URL as given (it may hold a password: only ever handed to the driver and the redactor). */
+      url: string;
+      /** Connections per process (DEPLOYBOT_DB_POOL_SIZE). */
+      poolSize?: number;
+      /** Any one statement longer than this is cancelled by the server (DEPLOYBOT_DB_STATEMENT_TIMEOUT_MS). */
+      statementTimeoutMs?: number;
+    };
 
 export interface Config {
   mode: RunMode;
@@ -78,6 +88,17 @@ const rawSchema = z.object({
     .string()
     .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, 'must be sqlite:<path> (e.g. sqlite:./data/deploybot.sqlite) or postgresql://user:password@host/db')
     .optional(),
+  DEPLOYBOT_DB_POOL_SIZE: z.coerce
+    .number({ message: 'must be a number of connections' })
+    .int('must be a whole number of connections')
+    .min(2, 'must be at least 2 (the migration lock holds one connection while migrations use another)')
+    .max(100, 'must be at most 100 (each replica holds this many PostgreSQL connections)')
+    .default(10),
+  DEPLOYBOT_DB_STATEMENT_TIMEOUT_MS: z.coerce
+    .number({ message: 'must be a number of milliseconds' })
+    .int('must be a whole number of milliseconds')
+    .min(100, 'must be at least 100 ms')
+    .default(30_000),
   DEPLOYBOT_DATA_DIR: z.string().default('./data'),
   DEPLOYBOT_SECRET_KEY: z
     .string()
@@ -186,7 +207,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
 
   const mode = decideMode(raw);
   const dataDir = resolve(cwd, raw.DEPLOYBOT_DATA_DIR);
-  const database = parseDatabaseUrl(raw.DATABASE_URL, dataDir, cwd);
+  const database = parseDatabaseUrl(raw.DATABASE_URL, dataDir, cwd, { poolSize: raw.DEPLOYBOT_DB_POOL_SIZE, statementTimeoutMs: raw.DEPLOYBOT_DB_STATEMENT_TIMEOUT_MS });
   const sshKeyPath = resolveSshKey(raw.DEPLOYBOT_SSH_KEY, cwd);
 
   return {
@@ -235,13 +256,29 @@ function decideMode(raw: z.infer<typeof rawSchema>): RunMode {
   return 'http';
 }
 
-function parseDatabaseUrl(url: string | undefined, dataDir: string, cwd: string): DatabaseConfig {
+const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full', 'no-verify'];
+
+function parseDatabaseUrl(url: string | undefined, dataDir: string, cwd: string, pg: { poolSize: number; statementTimeoutMs: number }): DatabaseConfig {
   if (!url) return { kind: 'sqlite', path: join(dataDir, 'deploybot.sqlite') };
   if (url.startsWith('sqlite:')) {
     const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
     return { kind: 'sqlite', path: path === ':memory:' ? path : isAbsolute(path) ? path : resolve(cwd, path) };
   }
-  return { kind: 'postgresql', url };
+  // The messages below never repeat the URL: it may hold a password.
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError('deploybot cannot start: DATABASE_URL is not a valid URL.\n  Fix: postgresql://user:password@host:5432/database (percent-encode special characters in the password).');
+  }
+  if (!parsed.hostname || parsed.pathname.replace(/^\//, '') === '') {
+    throw new ConfigError('deploybot cannot start: DATABASE_URL must name a host and a database.\n  Fix: postgresql://user:password@host:5432/database');
+  }
+  const sslmode = parsed.searchParams.get('sslmode');
+  if (sslmode !== null && !SSL_MODES.includes(sslmode)) {
+    throw new ConfigError(`deploybot cannot start: DATABASE_URL has sslmode=${sslmode.slice(0, 20)}, which is not known.\n  Fix: one of ${SSL_MODES.join(', ')}.`);
+  }
+  return { kind: 'postgresql', url, ...pg };
 }
 
 function resolveSshKey(value: string | undefined, cwd: string): string | undefined {

@@ -13,6 +13,8 @@ import { TaskRunner } from './pipeline/flows/task-runner.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { newOwnerId, type OwnerKind } from './store/owner.js';
 import { TaskStore } from './store/task-store.js';
+import { listenForTaskChanges, type TaskChangeFeed } from './store/task-notifications.js';
+import { createBotMetrics, type BotMetrics } from './metrics/bot-metrics.js';
 import type { RunRecordsFactory } from './pipeline/flows/task-runner.js';
 
 /** The engine and the command layer, shared by every adapter (Slack, shell, one-shot CLI). */
@@ -28,6 +30,8 @@ export interface Runtime {
   chat: CommandDeps;
   scheduler: Scheduler;
   store: TaskStore;
+  /** Prometheus metrics of this replica (`/metrics`). */
+  metrics: BotMetrics;
   /**
    * Starts the clockwork, after the adapters are listening (so they see what it reports): recovers
    * tasks whose owner stopped renewing its lease (a crash, a kill), starts queued tasks, and starts
@@ -83,6 +87,18 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     probe: (target) => probeServer(target, { redactor: app.redactor }),
     ...(options.allowFileReads ? { readFile: (path: string) => readFile(path, 'utf8') } : {}),
   };
+  const metrics = createBotMetrics({ orm: app.orm, events, owner: store.owner });
+  let feed: TaskChangeFeed | undefined;
+  // A burst of notifications (a deploy's status changes, several tasks at once) makes one dispatch pass.
+  let nudging = false;
+  const nudge = () => {
+    if (nudging) return;
+    nudging = true;
+    setTimeout(() => {
+      nudging = false;
+      void coordinator.dispatch();
+    }, 25).unref();
+  };
   const scheduler = new Scheduler({ orm: app.orm, coordinator, log: app.log, stallMinutes: app.config.stallTimeoutMinutes, timezone: app.config.timezone });
   return {
     app,
@@ -95,16 +111,22 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     chat,
     scheduler,
     store,
+    metrics,
     async begin() {
       const interrupted = await coordinator.recoverExpired();
       await coordinator.dispatch();
       coordinator.startTicker();
+      // PostgreSQL: hear of tasks other processes create or finish at once (the ticker stays the net).
+      if (app.config.database.kind === 'postgresql' && !feed) feed = listenForTaskChanges(app.orm, nudge, app.log);
       if (coordinator.lane === 'all') scheduler.start();
       return interrupted;
     },
     async stop() {
+      await feed?.close();
+      feed = undefined;
       await scheduler.stop();
       await coordinator.stop();
+      metrics.stop();
     },
   };
 }

@@ -13,6 +13,7 @@ import { SYSTEM_ACTOR } from './actor.js';
 import { audit } from './audit.js';
 import { ServerService, type ServerServiceDeps } from './server-service.js';
 import { recoverTask } from './task-recovery.js';
+import { isTransientStoreError } from '../store/store-errors.js';
 import { projectHooks } from './views.js';
 
 /**
@@ -64,11 +65,17 @@ export class DeployCoordinator {
     return this.deps.lane ?? 'all';
   }
 
-  /** Starts every ready task this process may run whose project is free. Safe to call at any time. */
+  /**
+   * Starts every ready task this process may run whose project is free. Safe to call at any time,
+   * and never rejects: many callers fire and forget it, and a pass that fails (the database
+   * restarting) is logged and simply repeated by the next tick, so an error must not end the process.
+   */
   dispatch(): Promise<void> {
     const pass = this.dispatching.then(() => this.dispatchOnce());
-    this.dispatching = pass.catch((err) => this.deps.log.error('dispatch failed', { err }));
-    return pass;
+    this.dispatching = pass.catch((err) =>
+      isTransientStoreError(err) ? this.deps.log.warn('dispatch failed, retrying at the next tick', { error: errorMessage(err) }) : this.deps.log.error('dispatch failed', { err }),
+    );
+    return this.dispatching;
   }
 
   /** A one-shot command takes responsibility for one task: it runs it when it is ready. */

@@ -22,7 +22,7 @@ export function isTransientStoreError(err: unknown): boolean {
   const e = err as { code?: unknown; message?: unknown; cause?: unknown };
   const text = `${String(e?.code ?? '')} ${String(e?.message ?? err)}`;
   if (/SQLITE_(BUSY|LOCKED|FULL|IOERR|PROTOCOL)|database is locked|disk I\/O error|database or disk is full/i.test(text)) return true;
-  if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|terminating connection|the database system is (starting up|shutting down)|Timeout acquiring a connection|timeout exceeded when trying to connect/i.test(text)) return true;
+  if (/ECONNREFUSED|ECONNRESET|ETIMEDOUT|EPIPE|Connection terminated|Connection ended unexpectedly|Client has encountered a connection error|terminating connection|the database system is (starting up|shutting down)|Timeout acquiring a connection|timeout exceeded when trying to connect/i.test(text)) return true;
   // PostgreSQL SQLSTATEs: connection exceptions, admin shutdown, serialization failure, deadlock.
   if (/\b(08000|08001|08003|08006|57P01|57P02|57P03|40001|40P01)\b/.test(text)) return true;
   return e?.cause !== undefined && e.cause !== err ? isTransientStoreError(e.cause) : false;

@@ -83,12 +83,17 @@ export class TaskStore {
     const now = this.now();
     const em = this.orm.em.fork();
     try {
-      const n = await em.nativeUpdate(
-        DeployTask,
-        { id: taskId, project: { lockedBy: null }, $or: [{ status: 'approved' }, { status: 'scheduled', scheduledAt: { $lte: now } }] },
-        { status: 'running', ownerId: this.owner, leaseExpiresAt: this.expiry(now), startedAt: now, lastProgressAt: now, error: null, stopReason: null, updatedAt: now },
-      );
-      return n === 1;
+      // The status test must sit on the updated row itself, not in a join: MikroORM turns a
+      // condition on the project into `where id in (select … join projects …)`, and PostgreSQL
+      // re-checks only the row's own conditions after waiting on a concurrent claim, so two
+      // claims of one task would both win. The project's lock is a plain subquery beside it.
+      const res = await em
+        .createQueryBuilder(DeployTask)
+        .update({ status: 'running', ownerId: this.owner, leaseExpiresAt: this.expiry(now), startedAt: now, lastProgressAt: now, error: null, stopReason: null, updatedAt: now })
+        .where({ id: taskId, $or: [{ status: 'approved' }, { status: 'scheduled', scheduledAt: { $lte: now } }] })
+        .andWhere('project_id in (select p.id from projects p where p.locked_by is null)')
+        .execute('run');
+      return res.affectedRows === 1;
     } catch (err) {
       if (isUniqueViolation(err)) return false;
       throw err;

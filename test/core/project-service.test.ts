@@ -1,21 +1,24 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEvent, Project } from '../../src/db/entities/index.js';
 import { UserError } from '../../src/errors.js';
-import { admin, alice, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { admin, alice, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/database.js';
+import { usePostgres } from '../support/use-postgres.js';
 
-let db: TestDatabase;
-beforeEach(async () => {
-  await db?.close();
-  db = await createTestDatabase();
-  for (const name of ['web-1', 'web-2']) {
-    await db.services().servers.add(admin, { name, hostname: `${name}.example.com`, username: 'deploy', authKind: 'agent' });
-  }
-});
-afterAll(() => db?.close());
+const postgres = usePostgres();
 
-const api = { name: 'api', repoUrl: 'git@github.com:acme/api.git', deployPath: '/srv/api', servers: ['web-1', 'web-2'] };
+describe.each(STORE_KINDS)('ProjectService on %s', (kind) => {
+  let db: TestDatabase;
+  beforeEach(async () => {
+    await db?.close();
+    db = await createTestDatabase({ kind, postgres });
+    for (const name of ['web-1', 'web-2']) {
+      await db.services().servers.add(admin, { name, hostname: `${name}.example.com`, username: 'deploy', authKind: 'agent' });
+    }
+  });
+  afterAll(() => db?.close());
 
-describe('ProjectService', () => {
+  const api = { name: 'api', repoUrl: 'git@github.com:acme/api.git', deployPath: '/srv/api', servers: ['web-1', 'web-2'] };
+
   it('adds a project with sensible defaults', async () => {
     const p = await db.services().projects.add(admin, api);
     expect(p).toMatchObject({

@@ -4,33 +4,36 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEvent, Server } from '../../src/db/entities/index.js';
 import { UserError } from '../../src/errors.js';
-import { admin, alice, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { admin, alice, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/database.js';
+import { usePostgres } from '../support/use-postgres.js';
 import { tempDir } from '../support/temp-dir.js';
 
-let db: TestDatabase;
-const keys = tempDir('deploybot-keys-');
-let keyPath: string;
-let privateKey: string;
+const postgres = usePostgres();
 
-beforeAll(() => {
-  keyPath = join(keys.path, 'id_ed25519');
-  execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyPath]);
-  privateKey = readFileSync(keyPath, 'utf8');
-});
-afterAll(() => keys.cleanup());
-beforeEach(async () => {
-  await db?.close();
-  db = await createTestDatabase();
-});
-afterAll(() => db?.close());
+describe.each(STORE_KINDS)('ServerService on %s', (kind) => {
+  let db: TestDatabase;
+  const keys = tempDir('deploybot-keys-');
+  let keyPath: string;
+  let privateKey: string;
 
-const web1 = { name: 'web-1', hostname: '10.0.0.5', port: 22, username: 'deploy' };
+  beforeAll(() => {
+    keyPath = join(keys.path, 'id_ed25519');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', keyPath]);
+    privateKey = readFileSync(keyPath, 'utf8');
+  });
+  afterAll(() => keys.cleanup());
+  beforeEach(async () => {
+    await db?.close();
+    db = await createTestDatabase({ kind, postgres });
+  });
+  afterAll(() => db?.close());
 
-async function auditActions(): Promise<string[]> {
-  return (await db.em().find(AuditEvent, {}, { orderBy: { id: 'asc' } })).map((e) => e.action);
-}
+  const web1 = { name: 'web-1', hostname: '10.0.0.5', port: 22, username: 'deploy' };
 
-describe('ServerService', () => {
+  async function auditActions(): Promise<string[]> {
+    return (await db.em().find(AuditEvent, {}, { orderBy: { id: 'asc' } })).map((e) => e.action);
+  }
+
   it('adds, lists, shows, edits and removes a server, auditing each change', async () => {
     const added = await db.services().servers.add(admin, { ...web1, keyPath, labels: ['eu'] });
     expect(added).toMatchObject({ name: 'web-1', hostname: '10.0.0.5', port: 22, username: 'deploy', authKind: 'key', keyPath, labels: ['eu'], createdBy: admin.id });
@@ -72,11 +75,12 @@ describe('ServerService', () => {
     expect(await db.services().servers.list()).toEqual([]);
   });
 
-  it('stores keys and passwords encrypted: the raw database file never contains them', async () => {
+  it('stores keys and passwords encrypted: the raw database never contains them', async () => {
     await db.services().servers.add(admin, { ...web1, privateKey, passphrase: 'correct-horse-battery' });
     await db.services().servers.add(admin, { ...web1, name: 'web-2', authKind: 'password', password: 'pa55word-very-secret' });
-    await db.orm.em.getConnection().execute('PRAGMA wal_checkpoint(TRUNCATE)');
-    const raw = readFileSync(db.path).toString('latin1');
+    // SQLite: the file on disk. PostgreSQL: the rows as the server returns them, undecrypted.
+    if (kind === 'sqlite') await db.orm.em.getConnection().execute('PRAGMA wal_checkpoint(TRUNCATE)');
+    const raw = kind === 'sqlite' ? readFileSync(db.path).toString('latin1') : JSON.stringify(await db.orm.em.getConnection().execute('select * from servers'));
     const keyBody = privateKey.split('\n')[1]!;
     expect(raw).not.toContain(keyBody);
     expect(raw).not.toContain('correct-horse-battery');
@@ -107,7 +111,7 @@ describe('ServerService', () => {
     await db.services().servers.add(admin, web1);
     const services = db.services();
     await expect(services.servers.connectionDetails(await services.servers.require('web-1'))).rejects.toThrow(/DEPLOYBOT_SSH_KEY/);
-    const withDefault = await createTestDatabase({ defaultKeyPath: keyPath });
+    const withDefault = await createTestDatabase({ defaultKeyPath: keyPath, kind, postgres });
     try {
       await withDefault.services().servers.add(admin, web1);
       const s = withDefault.services();

@@ -2,28 +2,31 @@ import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEvent, DeployTask, Project } from '../../src/db/entities/index.js';
 import { SelfApprovalNeedsConfirmation } from '../../src/core/task-service.js';
 import type { Actor } from '../../src/core/actor.js';
-import { admin, alice, bob, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { admin, alice, bob, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/database.js';
+import { usePostgres } from '../support/use-postgres.js';
 
-let db: TestDatabase;
-const carol: Actor = { id: 'UCAROL01', isAdmin: false };
+const postgres = usePostgres();
 
-beforeEach(async () => {
-  await db?.close();
-  db = await createTestDatabase();
-  await db.services().servers.add(admin, { name: 'web-1', hostname: 'web-1.example.com', username: 'deploy', authKind: 'agent' });
-  await db.services().projects.add(admin, { name: 'site', repoUrl: 'https://example.com/site.git', deployPath: '/srv/site', servers: ['web-1'], hooks: { after_deploy: 'systemctl reload site' } });
-  await db.services().projects.add(admin, {
-    name: 'api',
-    repoUrl: 'https://example.com/api.git',
-    deployPath: '/srv/api',
-    servers: ['web-1'],
-    environment: 'prod',
-    approvers: [alice.id, admin.id],
+describe.each(STORE_KINDS)('TaskService on %s', (kind) => {
+  let db: TestDatabase;
+  const carol: Actor = { id: 'UCAROL01', isAdmin: false };
+
+  beforeEach(async () => {
+    await db?.close();
+    db = await createTestDatabase({ kind, postgres });
+    await db.services().servers.add(admin, { name: 'web-1', hostname: 'web-1.example.com', username: 'deploy', authKind: 'agent' });
+    await db.services().projects.add(admin, { name: 'site', repoUrl: 'https://example.com/site.git', deployPath: '/srv/site', servers: ['web-1'], hooks: { after_deploy: 'systemctl reload site' } });
+    await db.services().projects.add(admin, {
+      name: 'api',
+      repoUrl: 'https://example.com/api.git',
+      deployPath: '/srv/api',
+      servers: ['web-1'],
+      environment: 'prod',
+      approvers: [alice.id, admin.id],
+    });
   });
-});
-afterAll(() => db?.close());
+  afterAll(() => db?.close());
 
-describe('TaskService', () => {
   it('makes a test-project deploy ready at once, copying the hooks', async () => {
     const task = await db.services().tasks.requestDeploy(bob, { project: 'site', ref: 'v1.2.0' });
     expect(task).toMatchObject({ project: 'site', ref: 'v1.2.0', status: 'approved', requestedBy: bob.id });

@@ -1,20 +1,21 @@
 import { marksAsText } from '../../src/core/mention.js';
 /**
- * One racer for the concurrency tests: a real OS process on the shared SQLite file. It reads one
+ * One racer for the concurrency tests: a real OS process on the shared database (SQLite or PostgreSQL). It reads one
  * JSON command per line on stdin and answers one JSON line per command on stdout, so the test can
  * send the same command to several racers at the same instant, over hundreds of rounds, without
  * paying a process start per attempt.
- * Usage: node --import tsx test/support/race-child.ts <database path> <data dir>
+ * Usage: node --import tsx test/support/race-child.ts <DATABASE_URL> <data dir>
  */
 import { createInterface } from 'node:readline';
 import { servicesFor } from '../../src/core/services.js';
 import { openDatabase } from '../../src/db/orm.js';
+import { databaseConfig } from './database.js';
 import { SecretBox } from '../../src/secrets/secret-box.js';
 import { newOwnerId } from '../../src/store/owner.js';
 import { TaskStore } from '../../src/store/task-store.js';
 
-const [path, dataDir] = process.argv.slice(2);
-const orm = await openDatabase({ kind: 'sqlite', path: path! });
+const [url, dataDir] = process.argv.slice(2);
+const orm = await openDatabase(databaseConfig(url!));
 const secrets = SecretBox.fromDataDir(dataDir!);
 const store = new TaskStore(orm, newOwnerId('bot'), { leaseMs: 30_000 });
 

@@ -1,6 +1,5 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface RaceAnswer {
@@ -10,17 +9,17 @@ export interface RaceAnswer {
   error?: string;
 }
 
-/** K racer processes (test/support/race-child.ts) on one SQLite file. */
+/** K racer processes (test/support/race-child.ts) on one database (SQLite file or PostgreSQL). */
 export interface Racers {
   /** Sends one command to every racer (or one per racer) at once; resolves with every answer. */
   race(commands: object | object[]): Promise<RaceAnswer[]>;
   close(): Promise<void>;
 }
 
-export async function startRacers(count: number, databasePath: string): Promise<Racers> {
+export async function startRacers(count: number, databaseUrl: string, dataDir: string): Promise<Racers> {
   const children: { child: ChildProcessByStdio<Writable, Readable, null>; next: () => Promise<string> }[] = [];
   for (let i = 0; i < count; i++) {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/race-child.ts', databasePath, dirname(databasePath)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/race-child.ts', databaseUrl, dataDir], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines: string[] = [];
     const waiting: ((line: string) => void)[] = [];
     createInterface({ input: child.stdout }).on('line', (line) => {

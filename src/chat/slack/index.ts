@@ -3,7 +3,7 @@ import { App, type webApi } from '@slack/bolt';
 import { ConfigError } from '../../config.js';
 import type { Runtime } from '../../runtime.js';
 import { boltLogger } from './bolt-logger.js';
-import { healthRoute } from './health.js';
+import { healthRoute, metricsRoute } from './health.js';
 import { registerListeners } from './listeners/index.js';
 import type { SlackDeps } from './slack-deps.js';
 import { createTaskMessages } from './task-status/index.js';
@@ -51,11 +51,11 @@ export async function startSlackApp(runtime: Runtime, options: SlackAppOptions =
   const common = {
     token: botToken,
     logger: boltLogger(slackLog, config.logLevel),
-    clientOptions: { slackApiUrl: apiUrl, ...options.clientOptions },
+    clientOptions: { slackApiUrl: apiUrl, ...options.clientOptions, fetch: runtime.metrics.countingFetch(options.clientOptions?.fetch) },
   };
   const app = socket
-    ? new App({ ...common, appToken, socketMode: true, port, customRoutes: [healthRoute(runtime, 'socket')] })
-    : new App({ ...common, signingSecret: signingSecret!, customRoutes: [healthRoute(runtime, 'http')] });
+    ? new App({ ...common, appToken, socketMode: true, port, customRoutes: [healthRoute(runtime, 'socket'), metricsRoute(runtime)] })
+    : new App({ ...common, signingSecret: signingSecret!, customRoutes: [healthRoute(runtime, 'http'), metricsRoute(runtime)] });
 
   const taskMessages = options.taskMessages ? options.taskMessages(app.client) : createTaskMessages({ runtime, client: app.client, log: slackLog });
   const deps: SlackDeps = { runtime, taskMessages, versions: new VersionCatalog(runtime.git, slackLog), log: slackLog };

@@ -1,14 +1,19 @@
-import { Migration } from '@mikro-orm/migrations';
+import { DialectMigration } from './dialect-migration.js';
 
 /**
- * Repository URL credentials (issue 13): the full URL of a repository whose URL carries a password
- * or token is stored encrypted here; `repo_url` keeps the masked form. Existing rows are sealed at
- * start (encryption needs the secret key, which SQL does not have).
+ * PostgreSQL: every new task and every status change notifies `deploybot_tasks` with the task id,
+ * so replicas waiting for work wake at once (store/task-notifications.ts). SQLite has no
+ * notifications: processes there poll, so there is nothing to create.
  */
-export class Migration20261202150000 extends Migration {
-
-  override async up(): Promise<void> {
-    this.addSql(`alter table \`projects\` add column \`repo_url_enc\` text null;`);
+export class Migration20261202150000 extends DialectMigration {
+  sqlite(): string[] {
+    return [];
   }
 
+  postgresql(): string[] {
+    return [
+      `create or replace function deploybot_notify_task() returns trigger language plpgsql as $$ begin perform pg_notify('deploybot_tasks', new.id::text); return new; end $$;`,
+      `create trigger deploy_tasks_notify after insert or update of status on deploy_tasks for each row execute function deploybot_notify_task();`,
+    ];
+  }
 }

@@ -3,21 +3,27 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent, DeployTask } from '../../../src/db/entities/index.js';
 import { deploybotEnv, startDeploybot, type DeploybotProcess } from '../../chat/shell/support/deploybot-process.js';
+import { STORE_KINDS } from '../../support/database.js';
+import { usePostgres } from '../../support/use-postgres.js';
 import { createRuntimeFixture, type RuntimeFixture } from '../../support/runtime-fixture.js';
 
 const LEASE_SECONDS = '2';
 
 /**
- * Bots, shells and one-shot commands as real OS processes on one SQLite file. No process holds a
- * task in its memory only: ownership and its lease live in the database.
+ * Bots, shells and one-shot commands as real OS processes on one database (a SQLite file, or one
+ * PostgreSQL database). No process holds a task in its memory only: ownership and its lease live
+ * in the database.
  */
-describe('tasks owned by the database, across processes', () => {
+const postgres = usePostgres();
+
+describe.each(STORE_KINDS)('tasks owned by the database, across processes, on %s', (kind) => {
   let f: RuntimeFixture;
   let env: Record<string, string>;
   beforeAll(async () => {
-    f = await createRuntimeFixture({ servers: 2, env: { DEPLOYBOT_LEASE_SECONDS: LEASE_SECONDS } });
+    const database: Record<string, string> = kind === 'postgresql' ? { DATABASE_URL: await postgres.createDatabase() } : {};
+    f = await createRuntimeFixture({ servers: 2, env: { DEPLOYBOT_LEASE_SECONDS: LEASE_SECONDS, ...database } });
     // The fixture's own runtime never begins: it is only a window on the database here.
-    env = deploybotEnv(f.dataDir, { DEPLOYBOT_SSH_KEY: f.key.privateKeyPath, DEPLOYBOT_ADMINS: f.admin.id, DEPLOYBOT_SHELL_USER: f.admin.id, DEPLOYBOT_LEASE_SECONDS: LEASE_SECONDS, DEPLOYBOT_TIMEZONE: 'UTC' });
+    env = deploybotEnv(f.dataDir, { DEPLOYBOT_SSH_KEY: f.key.privateKeyPath, DEPLOYBOT_ADMINS: f.admin.id, DEPLOYBOT_SHELL_USER: f.admin.id, DEPLOYBOT_LEASE_SECONDS: LEASE_SECONDS, DEPLOYBOT_TIMEZONE: 'UTC', ...database });
   }, 120_000);
   afterAll(() => f?.close());
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent, DeployTask, Project, ReleaseHistory, Server } from '../../../src/db/entities/index.js';
-import { admin, createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { admin, createTestDatabase, STORE_KINDS, type TestDatabase } from '../../support/database.js';
+import { usePostgres } from '../../support/use-postgres.js';
 import { startRacers, type Racers } from '../../support/racers.js';
 
 const RACERS = 4;
@@ -8,18 +9,21 @@ const approvers = ['UAPPR001', 'UAPPR002', 'UAPPR003', 'UAPPR004'];
 const requester = { id: 'UREQ0001', isAdmin: false };
 
 /**
- * Races between real OS processes on one SQLite file: every status change is one conditional
- * update, so each race has exactly one winner, however the processes interleave.
+ * Races between real OS processes on one database (a SQLite file, or PostgreSQL as replicas share
+ * it): every status change is one conditional update, so each race has exactly one winner, however
+ * the processes interleave.
  */
-describe('one winner per race, between processes', () => {
+const postgres = usePostgres();
+
+describe.each(STORE_KINDS)('one winner per race, between processes, on %s', (kind) => {
   let db: TestDatabase;
   let racers: Racers;
   beforeAll(async () => {
-    db = await createTestDatabase();
+    db = await createTestDatabase({ kind, postgres });
     await db.services().servers.add(admin, { name: 'web-1', hostname: '127.0.0.1', port: 22, username: 'deploy' });
     await db.services().projects.add(admin, { name: 'shop', repoUrl: 'https://example.com/shop.git', deployPath: '/srv/shop', servers: ['web-1'], environment: 'prod', approvers });
     await db.services().projects.add(admin, { name: 'api', repoUrl: 'https://example.com/api.git', deployPath: '/srv/api', servers: ['web-1'] });
-    racers = await startRacers(RACERS, db.path);
+    racers = await startRacers(RACERS, db.url, db.dataDir);
   }, 120_000);
   afterAll(async () => {
     await racers?.close();
@@ -106,7 +110,7 @@ describe('one winner per race, between processes', () => {
     // Both orders happened: the race was real.
     expect(claimedFirst).toBeGreaterThan(0);
     expect(cancelledFirst).toBeGreaterThan(0);
-    console.log(`cancel against claim: claim won ${claimedFirst}, cancel won ${cancelledFirst} of 100`);
+    console.log(`${kind}: cancel against claim: claim won ${claimedFirst}, cancel won ${cancelledFirst} of 100`);
   }, 180_000);
 
   it('dispatchers in four processes never run two tasks of one project (100 rounds, 400 claims)', async () => {
