@@ -8,8 +8,8 @@ import { displayUrl } from '../pipeline/git/git-url.js';
  * default branch is not `main`, that branch is taken: `master` repositories just work.
  * Returns the branch to save.
  */
-export async function verifyProjectRepository(repoUrl: string, branch: string, branchGiven: boolean): Promise<string> {
-  const remote = await checkRemote(repoUrl, branch);
+export async function verifyProjectRepository(repoUrl: string, branch: string, branchGiven: boolean, check: typeof checkRemote = checkRemote): Promise<string> {
+  const remote = await check(repoUrl, branch);
   if (remote.hasBranch) return branch;
   if (!branchGiven && remote.headBranch) return remote.headBranch;
   const known = remote.headBranch ? ` (its default branch is \`${remote.headBranch}\`)` : ' (it has no branches yet)';

@@ -78,12 +78,21 @@ describe('credentials in repository URLs', () => {
     const done = await runtime.events.waitForFinish(deploy.task.id);
     expect(done.status).toBe('success');
     expect(http.authorized).toBeGreaterThan(0);
+    // Editing the branch checks the repository with the stored token (the shown URL is masked).
+    const edited = JSON.stringify(await run('project edit app branch=main'));
+    expect(edited).not.toMatch(/"isError":true/);
+    for (const form of FORMS) expect(edited).not.toContain(form);
   });
 
   it('a wrong token fails with a message that shows no credential', async () => {
-    await run(`project edit app repo=${authUrl.replace(ENCODED, 'wrong-token-123')}`);
+    // The repository is asked before the edit is saved: a wrong token is refused at once, unshown.
+    const refused = JSON.stringify(await run(`project edit app repo=${authUrl.replace(ENCODED, 'wrong-token-123')}`));
+    expect(refused).toMatch(/"isError":true/);
+    expect(refused).not.toContain('wrong-token-123');
+    // Saved anyway (`offline`), it fails where the repository is next used.
+    await run(`project edit app repo=${authUrl.replace(ENCODED, 'wrong-token-123')} offline`);
     // Leave the edit form untouched: the masked URL keeps what is stored.
-    expect(JSON.stringify(await run(`project edit app repo=${http.url.replace('http://', `http://${USER}:***@`)} keep=4`))).not.toMatch(/"isError":true/);
+    expect(JSON.stringify(await run(`project edit app repo=${http.url.replace('http://', `http://${USER}:***@`)} keep=4 offline`))).not.toMatch(/"isError":true/);
     const refs = JSON.stringify(await run('refs app'));
     expect(refs).toMatch(/git (clone|fetch) failed|Authentication failed|401/i);
     expect(refs).not.toContain('wrong-token-123');

@@ -111,7 +111,7 @@ describe('the first hour in the shell', { timeout: SPAWNS }, () => {
   });
 
   it('sets one hook without erasing the others; "" clears one', async () => {
-    await say(`project add site repo=${repo.url} path=${DEPLOY_ROOT} servers=web`, 'Added project site');
+    await say(`project add site repo=${repo.url} path=${DEPLOY_ROOT}/site servers=web`, 'Added project site');
     await say('project hooks site before_deploy="echo one" after_deploy="echo two"', 'Updated the before_deploy, after_deploy hooks of site');
     await say('project hooks site after_deploy="echo three"', 'Updated the after_deploy hook of site');
     const shown = await say('project show site', /Hooks:.*\n/);
@@ -144,7 +144,7 @@ describe('the first hour in the shell', { timeout: SPAWNS }, () => {
     const back = await say('rollback site v1.0.0', /\[#\d+\] (✓|✗) rollback #\d+ of site/, 60_000);
     expect(back).toMatch(/Rollback #\d+ of site to `\d{14}-\d+-[0-9a-f]{7} \(v1\.0\.0\)` \(from `\d{14}-\d+-[0-9a-f]{7} \(v1\.1\.0\)`\) is starting/);
     expect(back).toMatch(/✓ rollback #\d+ of site succeeded/);
-    expect(readFileSync(join(server.hostDir, 'current', 'index.html'), 'utf8')).toBe('one\n');
+    expect(readFileSync(join(server.hostDir, 'site', 'current', 'index.html'), 'utf8')).toBe('one\n');
     const rollbackId = Number(/Rollback #(\d+)/.exec(back)![1]);
 
     const releases = await say('releases site', /Roll back with/);

@@ -104,7 +104,7 @@ describe('scheduled deploys, queueing and locks', () => {
     expect(await status(scheduled.id)).toBe('approved');
     expect((await f.runtime.app.withServices((s) => s.tasks.show(scheduled.id))).startedAt).toBeNull();
     const shown = await f.runtime.executor.run(bob.id, `status ${queued.task.id}`, { slackEscaped: false });
-    expect(JSON.stringify(shown)).toContain('held: app is locked by <@UADMIN01> (release freeze); it starts after unlock');
+    expect(marksAsText(JSON.stringify(shown))).toContain('held: app is locked by <@UADMIN01> (release freeze); it starts after unlock');
     expect((await f.runtime.coordinator.queuePosition(scheduled.id))?.lock?.reason).toBe('release freeze');
     const unlocked = await f.runtime.executor.run(f.admin.id, 'unlock app', { slackEscaped: false });
     expect(unlocked.kind === 'reply' && unlocked.reply.text).toContain(`#${queued.task.id}`);

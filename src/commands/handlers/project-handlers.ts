@@ -139,7 +139,8 @@ export async function handleProjectCommand(command: ProjectCommand, actor: Actor
         const before = await services.projects.show(command.name);
         const repoUrl = projectEditSchema.shape.repoUrl.safeParse(changes.repoUrl ?? before.repoUrl);
         // A malformed URL is the service's to explain; only a well-formed one is worth asking.
-        if (repoUrl.success && repoUrl.data) await verifyProjectRepository(repoUrl.data, changes.defaultBranch ?? before.defaultBranch, true);
+        // The stored URL may have its token masked: the mirrors know the real one.
+        if (repoUrl.success && repoUrl.data) await verifyProjectRepository(repoUrl.data, changes.defaultBranch ?? before.defaultBranch, true, (url, branch) => deps.git.checkRemote(url, branch));
       }
       const edited = await services.projects.edit(actor, command.name, changes);
       const r = describeProject(edited);

@@ -1,3 +1,4 @@
+import { checkRemote, type RemoteCheck } from './remote-check.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
@@ -87,6 +88,15 @@ export class GitMirrors {
     // Logs, hook output and errors are masked of them from now on.
     for (const secret of urlCredentials(real)) this.redactor.add(secret);
     return real;
+  }
+
+  /**
+   * Asks the repository (ls-remote) whether it answers and has `branch`, with the real URL behind
+   * a masked one: editing a project whose URL carries a token checks with that token, which never
+   * leaves this class.
+   */
+  async checkRemote(repoUrl: string, branch: string): Promise<RemoteCheck> {
+    return checkRemote(await this.realUrl(repoUrl), branch, { redactor: this.redactor });
   }
 
   get mirrorsDir(): string {
