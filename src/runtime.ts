@@ -3,7 +3,7 @@ import type { AppContext } from './app-context.js';
 import { CommandExecutor } from './commands/command-executor.js';
 import type { CommandDeps } from './commands/command-deps.js';
 import { DeployCoordinator, type DispatchLane } from './core/deploy-coordinator.js';
-import { directFanout } from './pipeline/distribution/distributor.js';
+import { strategyDistributor } from './pipeline/distribution/distributor.js';
 import { PipelineEvents } from './pipeline/events.js';
 import { GitMirrors } from './pipeline/git/git.js';
 import { DEFAULT_HOOK_TIMEOUT_MS } from './pipeline/hooks/hooks.js';
@@ -61,7 +61,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     events,
     log: app.log,
     redactor: app.redactor,
-    distributor: directFanout,
+    distributor: strategyDistributor,
     ssh: { connectTimeoutMs: 20_000, keepaliveIntervalMs: 10_000 },
     hookTimeoutMs: options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
   });

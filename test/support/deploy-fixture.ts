@@ -7,7 +7,7 @@ import type { Actor } from '../../src/core/actor.js';
 import { DeployCoordinator } from '../../src/core/deploy-coordinator.js';
 import type { TaskView } from '../../src/core/views.js';
 import { createLogger, silentLogger } from '../../src/log.js';
-import { directFanout } from '../../src/pipeline/distribution/distributor.js';
+import { strategyDistributor } from '../../src/pipeline/distribution/distributor.js';
 import { PipelineEvents, type PipelineEvent } from '../../src/pipeline/events.js';
 import { GitMirrors } from '../../src/pipeline/git/git.js';
 import { TaskRunner, type TaskOutcome } from '../../src/pipeline/flows/task-runner.js';
@@ -106,7 +106,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
     events,
     log,
     redactor,
-    distributor: directFanout,
+    distributor: strategyDistributor,
     ssh: { connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000 },
     hookTimeoutMs: 60_000,
   });

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -16,7 +16,7 @@ export interface Racers {
 }
 
 export async function startRacers(count: number, databasePath: string): Promise<Racers> {
-  const children: { child: ChildProcessWithoutNullStreams; next: () => Promise<string> }[] = [];
+  const children: { child: ChildProcess; next: () => Promise<string> }[] = [];
   for (let i = 0; i < count; i++) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/race-child.ts', databasePath, dirname(databasePath)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines: string[] = [];
@@ -35,13 +35,13 @@ export async function startRacers(count: number, databasePath: string): Promise<
       const list = Array.isArray(commands) ? commands : children.map(() => commands);
       const answers = children.map((c) => c.next());
       // All writes first, in one tick: the racers receive them at the same moment.
-      children.forEach((c, i) => c.child.stdin.write(`${JSON.stringify(list[i])}\n`));
+      children.forEach((c, i) => c.child.stdin!.write(`${JSON.stringify(list[i])}\n`));
       return (await Promise.all(answers)).map((l) => JSON.parse(l) as RaceAnswer);
     },
     async close() {
       await Promise.all(children.map((c) => new Promise((resolve) => {
         c.child.once('exit', resolve);
-        c.child.stdin.end();
+        c.child.stdin!.end();
       })));
     },
   };

@@ -38,6 +38,13 @@ export interface SshdOptions {
   password?: string;
   /** Absolute path the server's commands see; backed by `hostDir`. Default /srv/deploybot-test/app. */
   deployRoot?: string;
+  /**
+   * Give the server its own empty home for root (bind-mounted over $HOME in its namespace), and
+   * read `~/.ssh/authorized_keys` there too: what a test writes to ~ stays on that server, never
+   * on this machine's real account (relay distribution installs keys there). It also skips
+   * root's shell start-up files.
+   */
+  privateHome?: boolean;
 }
 
 export interface TestSshd {
@@ -46,6 +53,8 @@ export interface TestSshd {
   readonly username: 'root';
   /** The directory on this machine that the server sees at `deployRoot`. */
   readonly hostDir: string;
+  /** With `privateHome`: the directory the server sees as root's home. */
+  readonly homeDir: string;
   readonly deployRoot: string;
   /** Current host key, `SHA256:…` as printed by ssh-keygen. */
   readonly hostKeyFingerprint: string;
@@ -133,13 +142,13 @@ async function shadowWithRootPassword(password: string): Promise<string> {
   return lines.join('\n');
 }
 
-function sshdConfig(dir: string, port: number, passwordAuth: boolean): string {
+function sshdConfig(dir: string, port: number, passwordAuth: boolean, privateHome: boolean): string {
   return [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
     `HostKey ${join(dir, 'host_ed25519_key')}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}${privateHome ? ' .ssh/authorized_keys' : ''}`,
     'StrictModes no',
     'UsePAM no',
     'PermitRootLogin yes',
@@ -174,6 +183,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const dir = makeScratchDir('deploybot-sshd-');
   const hostDir = join(dir, 'host');
   mkdirSync(hostDir);
+  const homeDir = join(dir, 'home');
+  if (options.privateHome) mkdirSync(homeDir, { mode: 0o700 });
   writeFileSync(join(dir, 'authorized_keys'), options.authorizedKey ? `${options.authorizedKey}\n` : '', { mode: 0o600 });
   const shadowPath = join(dir, 'shadow');
   if (options.password !== undefined) writeFileSync(shadowPath, await shadowWithRootPassword(options.password), { mode: 0o640 });
@@ -187,7 +198,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const launch = async (): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       port ||= await freePort();
-      writeFileSync(join(dir, 'sshd_config'), sshdConfig(dir, port, options.password !== undefined));
+      writeFileSync(join(dir, 'sshd_config'), sshdConfig(dir, port, options.password !== undefined, options.privateHome === true));
       const child = spawn(
         'unshare',
         [
@@ -201,7 +212,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
           'sh',
           '-c',
           'mkdir -p "$DEPLOY_ROOT" && mount --bind "$HOST_DIR" "$DEPLOY_ROOT" && ' +
-            '{ [ -z "$SHADOW" ] || mount --bind "$SHADOW" /etc/shadow; } && exec "$SSHD" -D -e -f "$CFG"',
+            '{ [ -z "$SHADOW" ] || mount --bind "$SHADOW" /etc/shadow; } && ' +
+            '{ [ -z "$PRIVATE_HOME" ] || mount --bind "$PRIVATE_HOME" "${HOME:-/root}"; } && exec "$SSHD" -D -e -f "$CFG"',
         ],
         {
           env: {
@@ -209,6 +221,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
             DEPLOY_ROOT: deployRoot,
             HOST_DIR: hostDir,
             SHADOW: options.password !== undefined ? shadowPath : '',
+            PRIVATE_HOME: options.privateHome ? homeDir : '',
+            HOME: '/root',
             SSHD,
             CFG: join(dir, 'sshd_config'),
           },
@@ -265,6 +279,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     },
     username: 'root',
     hostDir,
+    homeDir,
     deployRoot,
     get hostKeyFingerprint() {
       return fingerprint;

@@ -1,0 +1,205 @@
+import { posix } from 'node:path';
+import { remoteCommand, shq } from '../ssh/remote-quote.js';
+
+/**
+ * The remote commands of relay distribution, as pure functions (ARCHITECTURE.md, convention 11).
+ *
+ * On each server the stage keeps one directory, `<deployPath>/.deploybot-relay-<task>/`:
+ *
+ *   artifact     the .tar.gz as received so far (appended to; read by peers while it grows)
+ *   holder.pid   pid of the "holder", a process that lives while this server is still receiving
+ *   serve        the forced command peers run: streams `artifact` from an offset until complete
+ *   key          the task's private key, to fetch from peers (mode 0600)
+ *   known_hosts  peers' host keys as the bot pinned them (no trust on first use between servers)
+ *
+ * and one line in `~/.ssh/authorized_keys`: the task's public key, restricted to the peers'
+ * addresses (`from=`), with every forwarding off (`restrict`) and `command=` forcing `serve`, so the
+ * key can do nothing but read this artifact. The line's comment names the project and the task,
+ * so the next deploy of the project (or crash recovery) removes leftovers of a task that crashed.
+ */
+export const RELAY_DIR_PREFIX = '.deploybot-relay-';
+
+export const relayDir = (deployPath: string, taskId: number) => posix.join(deployPath, `${RELAY_DIR_PREFIX}${taskId}`);
+
+/** The marker every authorized_keys line of a project's relay keys carries. */
+export const relayKeyMarker = (projectId: number) => `deploybot-relay-p${projectId}-`;
+export const relayKeyComment = (projectId: number, taskId: number) => `${relayKeyMarker(projectId)}t${taskId}`;
+
+/** A path that can sit inside a double-quoted `command="…"` option and a single-quoted script. */
+export function relayablePath(path: string): boolean {
+  return /^\/[A-Za-z0-9._/@+-]*$/.test(path);
+}
+
+/** An address that can sit in `from=` and on an ssh command line: IPv4, IPv6 or a DNS name. */
+export function relayableAddress(address: string): boolean {
+  return /^[A-Za-z0-9.:-]{1,253}$/.test(address) && !address.startsWith('-');
+}
+
+/**
+ * Removes what relay distribution may have left for this project: its authorized_keys lines and
+ * its stage directories (the files, the key). Run before every deploy of the project and by crash
+ * recovery; harmless when there is nothing. The edit keeps the file's inode and mode, under flock
+ * when available (another project's task may edit the same file at the same time).
+ */
+export function relayCleanupCommand(deployPath: string, projectId: number): string {
+  const marker = relayKeyMarker(projectId);
+  return (
+    'f="$HOME/.ssh/authorized_keys"; ' +
+    'if [ -f "$f" ]; then ' +
+    'exec 9>>"$f"; if command -v flock >/dev/null 2>&1; then flock 9; fi; ' +
+    remoteCommand`if grep -q -F -e ${marker} "$f"; then grep -v -F -e ${marker} "$f" > "$f.deploybot-tmp"; ` +
+    // grep exits 1 when it prints nothing: that is still a good result (every line was ours).
+    'if [ $? -le 1 ]; then cat "$f.deploybot-tmp" > "$f"; fi; rm -f "$f.deploybot-tmp"; fi; ' +
+    'exec 9>&-; fi; ' +
+    remoteCommand`for d in ${deployPath}/${RELAY_DIR_PREFIX}*; do [ -e "$d" ] && rm -rf -- "$d"; done; true`
+  );
+}
+
+/** The forced command's script: only a decimal offset is accepted from the peer. */
+export function serveScript(dir: string): string {
+  if (!relayablePath(dir)) throw new TypeError('relay directory path is not relayable');
+  return [
+    '#!/bin/sh',
+    '# deploybot relay: streams this stage\'s artifact from an offset; nothing else (forced command).',
+    'off=$SSH_ORIGINAL_COMMAND',
+    'case $off in ""|*[!0-9]*) echo "deploybot relay: expected a byte offset" >&2; exit 2;; esac',
+    `d=${shq(dir)}`,
+    'i=0; while [ ! -s "$d/holder.pid" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i+1)); done',
+    '[ -s "$d/holder.pid" ] || { echo "deploybot relay: not receiving" >&2; exit 3; }',
+    // GNU tail: follows the file while it grows (inotify, no polling delay) and ends once the
+    // holder has exited, after sending what the file holds by then.
+    'exec tail -c +$((off+1)) -s 0.2 --pid="$(cat "$d/holder.pid")" -f "$d/artifact"',
+    '',
+  ].join('\n');
+}
+
+export const KNOWN_HOSTS_SEPARATOR = '--deploybot-known-hosts--';
+
+export interface RelaySetup {
+  dir: string;
+  projectId: number;
+  taskId: number;
+  /** OpenSSH public key line of the task's key (`ssh-ed25519 AAAA…`). */
+  publicKey: string;
+  /** Peers' addresses as this server sees them, for `from=`. */
+  from: readonly string[];
+}
+
+/** The authorized_keys line: the task key may run `serve` from the peers' addresses, nothing more. */
+export function relayAuthorizedKey(setup: RelaySetup): string {
+  if (!relayablePath(setup.dir)) throw new TypeError('relay directory path is not relayable');
+  for (const a of setup.from) if (!relayableAddress(a)) throw new TypeError(`address ${JSON.stringify(a)} cannot be used in from=`);
+  if (!/^ssh-ed25519 [A-Za-z0-9+/=]+$/.test(setup.publicKey.split(' ').slice(0, 2).join(' '))) throw new TypeError('unexpected relay public key');
+  const key = setup.publicKey.split(' ').slice(0, 2).join(' ');
+  return `restrict,from="${setup.from.join(',')}",command="/bin/sh ${setup.dir}/serve" ${key} ${relayKeyComment(setup.projectId, setup.taskId)}`;
+}
+
+/**
+ * Prepares a server for the stage: its directory, the empty artifact, the serve script, the
+ * private key and known_hosts (both on stdin, split at a line KNOWN_HOSTS_SEPARATOR), and the
+ * authorized_keys line. Prints `relay-ready` when done.
+ */
+export function relaySetupCommand(setup: RelaySetup): string {
+  const d = setup.dir;
+  return (
+    remoteCommand`umask 077 && rm -rf -- ${d} && mkdir -p -- ${d} && cd -- ${d} && : > artifact && ` +
+    remoteCommand`printf '%s' ${serveScript(d)} > serve && ` +
+    ': > known_hosts && ' +
+    `awk 'BEGIN { o = "key" } $0 == "${KNOWN_HOSTS_SEPARATOR}" { o = "known_hosts"; next } { print > o }' && ` +
+    'chmod 600 key && ' +
+    'mkdir -p "$HOME/.ssh" && chmod 700 "$HOME/.ssh" && touch "$HOME/.ssh/authorized_keys" && ' +
+    'exec 9>>"$HOME/.ssh/authorized_keys" && { command -v flock >/dev/null 2>&1 && flock 9 || true; } && ' +
+    remoteCommand`printf '%s\n' ${relayAuthorizedKey(setup)} >> "$HOME/.ssh/authorized_keys" && exec 9>&- && echo relay-ready`
+  );
+}
+
+/** The holder: lives while its stdin (from the bot) is open; peers' `serve` follows it. */
+export function holderCommand(dir: string): string {
+  return remoteCommand`cd -- ${dir} && echo $$ > holder.pid && echo holding && exec cat > /dev/null`;
+}
+
+export interface PeerSource {
+  /** How known_hosts names this peer (HostKeyAlias). */
+  alias: string;
+  address: string;
+  port: number;
+  username: string;
+}
+
+/** known_hosts line for a peer, under an alias so the address seen by peers does not matter. */
+export function knownHostsLine(alias: string, publicKeyLine: string): string {
+  if (!/^[A-Za-z0-9._-]+$/.test(alias)) throw new TypeError('bad host key alias');
+  if (!/^[a-z0-9@.-]+ [A-Za-z0-9+/=]+$/.test(publicKeyLine)) throw new TypeError('bad host public key');
+  return `${alias} ${publicKeyLine}`;
+}
+
+/** How often a receiving server reports its size (the bot's progress, throughput and slow-host check). */
+export const PROGRESS_EVERY_S = 0.25;
+
+/**
+ * Fetches the artifact's bytes from `offset` to `total` from a peer into `artifact`, printing the
+ * file's size every PROGRESS_EVERY_S and `size <n>` at the end. The peer is authenticated by the
+ * host key the bot pinned (known_hosts, StrictHostKeyChecking), a dead one is noticed within ~3 s
+ * (ServerAlive), and no user or system ssh config applies (-F /dev/null).
+ */
+export function peerFetchCommand(dir: string, peer: PeerSource, offset: number, total: number): string {
+  if (!relayableAddress(peer.address)) throw new TypeError('peer address is not relayable');
+  const ssh = [
+    'ssh', '-F', '/dev/null', '-i', 'key', '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
+    '-o', 'UserKnownHostsFile=known_hosts', '-o', 'GlobalKnownHostsFile=/dev/null', '-o', `HostKeyAlias=${peer.alias}`,
+    '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=3', '-o', 'LogLevel=ERROR',
+    '-p', String(peer.port), '-l', peer.username, '--', peer.address, String(offset),
+  ];
+  return (
+    remoteCommand`cd -- ${dir} && { ${ssh} | head -c ${String(total - offset)} >> artifact; } & p=$!; ` +
+    remoteCommand`while kill -0 $p 2>/dev/null; do stat -c %s artifact; sleep ${String(PROGRESS_EVERY_S)}; done; wait $p; rc=$?; echo "size $(stat -c %s artifact)"; exit $rc`
+  );
+}
+
+/** Appends the bot's stream (stdin) to the artifact; prints `size <n>`. */
+export function botFeedCommand(dir: string): string {
+  return remoteCommand`cd -- ${dir} && cat >> artifact; rc=$?; echo "size $(stat -c %s artifact)"; exit $rc`;
+}
+
+/** Size of what a server has received so far. */
+export function sizeCommand(dir: string): string {
+  return remoteCommand`stat -c %s -- ${dir}/artifact`;
+}
+
+/** Starts again from nothing (a copy that failed its checksum). */
+export function truncateCommand(dir: string): string {
+  return remoteCommand`: > ${dir}/artifact`;
+}
+
+/** Exit status of finishCommand when the checksum does not match. */
+export const CHECKSUM_MISMATCH_EXIT = 86;
+
+/**
+ * Checks the SHA-256 computed by the bot, and only then extracts into `extractTo` and renames it
+ * to `renameTo`: an altered or truncated copy is never extracted.
+ */
+export function finishCommand(dir: string, sha256: string, extractTo: string, renameTo?: string): string {
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new TypeError('sha256 must be 64 hex digits');
+  const rename = renameTo ? remoteCommand` && test ! -e ${renameTo} && mv -T -- ${extractTo} ${renameTo}` : '';
+  return (
+    remoteCommand`cd -- ${dir} && if ! printf '%s  artifact\n' ${sha256} | sha256sum -c --status; then echo 'checksum mismatch' >&2; exit ${String(CHECKSUM_MISMATCH_EXIT)}; fi && ` +
+    remoteCommand`mkdir -p -- ${extractTo} && tar --no-same-owner -xzf artifact -C ${extractTo}` +
+    rename
+  );
+}
+
+/** What `server check` runs to tell whether a server can relay: the tools, then each peer's port. */
+export function relayProbeCommand(peers: readonly { address: string; port: number }[]): string {
+  const tools = 'for t in ssh tail sha256sum head stat; do command -v "$t" >/dev/null 2>&1 || echo "missing $t"; done; ' +
+    'tail --version 2>/dev/null | head -n 1 | grep -q GNU || echo "missing GNU tail"; ';
+  const reach = peers
+    .filter((p) => relayableAddress(p.address))
+    .map(
+      (p) =>
+        remoteCommand`out=$(ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=3 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null ` +
+        remoteCommand`-o PubkeyAuthentication=no -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no -p ${String(p.port)} -l deploybot-probe -- ${p.address} true 2>&1); ` +
+        remoteCommand`case $out in *"ermission denied"*|*"o more authentication"*) echo reach-ok ${p.address};; *) echo reach-fail ${p.address};; esac; `,
+    )
+    .join('');
+  return tools + (peers.length && reach ? 'command -v ssh >/dev/null 2>&1 && { ' + reach + '}; ' : '') + 'true';
+}
