@@ -39,6 +39,7 @@ const projectFields = {
   notifyChannel: channelIdSchema.nullable().optional(),
   maxParallel: countSchema('parallel', 1, 500).default(10),
   onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).default('rollback'),
+  distribution: z.enum(['auto', 'direct', 'relay'], { message: 'distribution must be auto, direct or relay' }).default('auto'),
   hooks: hooksSchema.partial().optional(),
 };
 
@@ -64,6 +65,7 @@ export const projectEditSchema = z
     notifyChannel: channelIdSchema.nullable().optional(),
     maxParallel: countSchema('parallel', 1, 500).optional(),
     onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).optional(),
+    distribution: z.enum(['auto', 'direct', 'relay'], { message: 'distribution must be auto, direct or relay' }).optional(),
     hooks: hooksSchema.partial().optional(),
   })
   .strict();

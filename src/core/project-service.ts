@@ -37,6 +37,7 @@ export class ProjectService {
       notifyChannel: data.notifyChannel ?? null,
       maxParallel: data.maxParallel,
       onFailure: data.onFailure,
+      distribution: data.distribution,
       hookBeforeDownload: data.hooks?.before_download ?? '',
       hookAfterDownload: data.hooks?.after_download ?? '',
       hookBeforeDeploy: data.hooks?.before_deploy ?? '',
@@ -102,6 +103,7 @@ export class ProjectService {
     assign('notifyChannel', data.notifyChannel);
     assign('maxParallel', data.maxParallel);
     assign('onFailure', data.onFailure);
+    assign('distribution', data.distribution);
     if (data.servers) {
       const servers = await this.requireServers(data.servers);
       const before = project.servers.getItems().map((s) => s.name).sort().join(',');

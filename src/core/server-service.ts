@@ -49,6 +49,7 @@ export class ServerService {
       passphraseEnc: data.passphrase ? this.deps.secrets.encrypt(data.passphrase) : null,
       passwordEnc: data.password ? this.deps.secrets.encrypt(data.password) : null,
       labels: data.labels,
+      internalAddress: data.internalAddress ?? null,
       createdBy: actor.id,
       createdAt: new Date(),
       updatedAt: new Date(),
@@ -109,6 +110,7 @@ export class ServerService {
     set('username', data.username);
     set('authKind', data.authKind);
     set('keyPath', data.keyPath);
+    set('internalAddress', data.internalAddress);
     if (data.labels !== undefined) {
       server.labels = data.labels;
       changed.push('labels');

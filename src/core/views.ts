@@ -13,6 +13,7 @@ export interface ServerView {
   keyPath: string | null;
   hasOwnKey: boolean;
   hostKeyFingerprint: string | null;
+  internalAddress: string | null;
   labels: string[];
   projects: string[];
   createdBy: string;
@@ -32,6 +33,7 @@ export interface ProjectView {
   notifyChannel: string | null;
   maxParallel: number;
   onFailure: Project['onFailure'];
+  distribution: Project['distribution'];
   hooks: HookScripts;
   lock: { by: string; reason: string | null; at: Date } | null;
   createdBy: string;
@@ -80,6 +82,7 @@ export function serverView(s: Server): ServerView {
     keyPath: s.keyPath ?? null,
     hasOwnKey: Boolean(s.privateKeyEnc) || Boolean(s.keyPath),
     hostKeyFingerprint: s.hostKeyFingerprint ?? null,
+    internalAddress: s.internalAddress ?? null,
     labels: [...s.labels],
     projects: s.projects.isInitialized() ? s.projects.getItems().map((p) => p.name).sort() : [],
     createdBy: s.createdBy,
@@ -110,6 +113,7 @@ export function projectView(p: Project): ProjectView {
     notifyChannel: p.notifyChannel ?? null,
     maxParallel: p.maxParallel,
     onFailure: p.onFailure,
+    distribution: p.distribution,
     hooks: projectHooks(p),
     lock: p.lockedBy ? { by: p.lockedBy, reason: p.lockReason ?? null, at: p.lockedAt ?? new Date(0) } : null,
     createdBy: p.createdBy,

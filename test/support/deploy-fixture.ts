@@ -50,7 +50,9 @@ export interface FixtureOptions {
   servers?: number;
   /** Extra files in the first commit (v1). */
   files?: Record<string, string>;
-  project?: { keepReleases?: number; hooks?: Partial<Record<'before_download' | 'after_download' | 'before_deploy' | 'after_deploy', string>>; maxParallel?: number; onFailure?: 'rollback' | 'continue' };
+  project?: { keepReleases?: number; hooks?: Partial<Record<'before_download' | 'after_download' | 'before_deploy' | 'after_deploy', string>>; maxParallel?: number; onFailure?: 'rollback' | 'continue'; distribution?: 'auto' | 'direct' | 'relay' };
+  /** Servers get their own home (where relay distribution installs its task key). */
+  privateHome?: boolean;
   passwordServer?: string;
   /** Wraps the runner's fenced writes (store fault injection). */
   records?: RunRecordsFactory;
@@ -62,7 +64,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
   const count = options.servers ?? 3;
   const servers = await Promise.all(
     Array.from({ length: count }, (_, i) =>
-      startSshd({ authorizedKey: key.publicKey, deployRoot: DEPLOY_ROOT, ...(i === 0 && options.passwordServer ? { password: options.passwordServer } : {}) }),
+      startSshd({ authorizedKey: key.publicKey, deployRoot: DEPLOY_ROOT, privateHome: options.privateHome ?? false, ...(i === 0 && options.passwordServer ? { password: options.passwordServer } : {}) }),
     ),
   );
   const repo = await makeRepo({
@@ -87,6 +89,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
     keepReleases: options.project?.keepReleases ?? 5,
     maxParallel: options.project?.maxParallel ?? 10,
     onFailure: options.project?.onFailure ?? 'rollback',
+    distribution: options.project?.distribution ?? 'auto',
     hooks: options.project?.hooks,
   });
 

@@ -34,6 +34,7 @@ function toServiceFields(c: ProjectChanges): ProjectEditInput {
   if (c.channel !== undefined) out.notifyChannel = channelId(c.channel);
   if (c.parallel !== undefined) out.maxParallel = c.parallel;
   if (c.onFailure !== undefined) out.onFailure = c.onFailure;
+  if (c.distribution !== undefined) out.distribution = c.distribution;
   return out;
 }
 
@@ -53,6 +54,7 @@ export function describeProject(p: ProjectView, live: { server: string; release:
         ['Approvers', p.approvers.length ? p.approvers.map(mention).join(', ') : '—'],
         ['On failure', p.onFailure === 'rollback' ? 'switch every server back' : 'keep healthy servers on the new release'],
         ['Parallel servers', String(p.maxParallel)],
+        ['Distribution', p.distribution === 'relay' ? 'relay (servers feed each other)' : p.distribution === 'direct' ? 'direct (the bot uploads to each server)' : 'auto (relay for big fleets and artifacts)'],
         ['Channel', p.notifyChannel ? `<#${p.notifyChannel}>` : '—'],
         ['Hooks', hooks || 'none'],
       ],

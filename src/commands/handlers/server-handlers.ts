@@ -18,6 +18,7 @@ export function describeServer(s: ServerView): Reply {
     fields: [
       ['Address', `\`${s.username}@${s.hostname}:${s.port}\``],
       ['Auth', auth],
+      ['Internal address', s.internalAddress ? `\`${s.internalAddress}\`` : '— (peers use the address above)'],
       ['Host key', s.hostKeyFingerprint ? `\`${s.hostKeyFingerprint}\`` : 'not pinned yet (pinned at the first connection, or with `server check`)'],
       ['Labels', s.labels.length ? s.labels.join(', ') : '—'],
       ['Projects', s.projects.length ? s.projects.join(', ') : '—'],
@@ -45,6 +46,7 @@ export async function handleServerCommand(
         authKind: command.auth?.method ?? 'key',
         keyPath: command.auth?.method === 'key' ? command.auth.keyPath : undefined,
         labels: command.labels ?? [],
+        ...(command.internal !== undefined ? { internalAddress: command.internal } : {}),
       });
       const r = describeServer(added);
       return ok({ ...r, text: `Added server ${added.name} (${added.username}@${added.hostname}:${added.port}). Run \`server check ${added.name}\` to test it and pin its host key.` , blocks: [{ type: 'text', text: `:white_check_mark: Added server *${added.name}*. Run \`/deploy server check ${added.name}\` to test the connection and pin its host key.` }, ...r.blocks] });
@@ -64,7 +66,7 @@ export async function handleServerCommand(
       return ok(describeServer(await services.servers.show(command.name)));
     case 'server-edit': {
       const c = command.changes;
-      const edited = await services.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath: c.keyPath, labels: c.labels });
+      const edited = await services.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath: c.keyPath, labels: c.labels, internalAddress: c.internal });
       const r = describeServer(edited);
       return ok({ ...r, text: `Updated server ${edited.name}.`, blocks: [{ type: 'text', text: `:white_check_mark: Updated server *${edited.name}*.` }, ...r.blocks] });
     }
