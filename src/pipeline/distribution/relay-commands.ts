@@ -147,6 +147,9 @@ export function peerFetchCommand(dir: string, peer: PeerSource, offset: number, 
   const ssh = [
     'ssh', '-F', '/dev/null', '-i', 'key', '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
     '-o', 'UserKnownHostsFile=known_hosts', '-o', 'GlobalKnownHostsFile=/dev/null', '-o', `HostKeyAlias=${peer.alias}`,
+    // AES-GCM first: with AES-NI it costs a server several times less CPU than chacha20 per byte
+    // relayed; every OpenSSH since 6.5 has all three.
+    '-o', 'Ciphers=aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com',
     '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=3', '-o', 'LogLevel=ERROR',
     '-p', String(peer.port), '-l', peer.username, '--', peer.address, String(offset),
   ];

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
-import { utils as sshUtils } from 'ssh2';
+import ssh2 from 'ssh2';
 import { OperationalError } from '../../errors.js';
 import type { Artifact } from '../release/package-artifact.js';
 import { cleanupRelayLeftovers, directDelivery } from './direct-fanout.js';
@@ -131,7 +131,7 @@ class RelayStage implements FleetDelivery {
 
   static async open(fleet: readonly FleetHost[], candidates: readonly FleetHost[], artifact: Artifact, options: FleetOptions, direct: FleetDelivery): Promise<FleetDelivery> {
     const dir = relayDir(options.deployPath, options.taskId);
-    const keys = sshUtils.generateKeyPairSync('ed25519', { comment: `deploybot-relay-t${options.taskId}` });
+    const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: `deploybot-relay-t${options.taskId}` });
     const nodes = candidates.map((h, i) => new Node(h, `deploybot-peer-${i}`));
     const knownHosts = nodes.map((n) => knownHostsLine(n.alias, n.host.conn.hostPublicKey!)).join('\n') + '\n';
     const from = [...new Set(candidates.map((h) => h.peerAddress!.host))];
