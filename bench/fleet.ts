@@ -106,8 +106,21 @@ async function runDistributor(distributor: PackageDistributor, members: readonly
   const fleet: FleetHost[] = members.map((m, i) => ({ name: m.name, conn: conns[i]!, peerAddress: { host: m.address, port: 22 } }));
   try {
     const t0 = performance.now();
-    const delivery = await distributor.start(fleet, artifact, { taskId: task, projectId: 1, deployPath: FLEET_ROOT, maxParallel: 1, signal: new AbortController().signal });
+    const delivery = await distributor.start(fleet, artifact, { taskId: task, projectId: 1, deployPath: FLEET_ROOT, maxParallel: 1, signal: new AbortController().signal, onEvent: (e) => {
+      if (process.env.FLEET_VERBOSE && e.type === 'progress' && e.bytes >= artifact.bytes) log(`${((performance.now() - t0) / 1000).toFixed(2)}s all bytes on ${e.host}`);
+      if (process.env.FLEET_VERBOSE && e.type === 'progress' && process.env.FLEET_VERBOSE === '2') log(`${((performance.now() - t0) / 1000).toFixed(2)}s ${e.host} ${e.bytes}`);
+      if (process.env.FLEET_VERBOSE && e.type !== 'progress') log(`${((performance.now() - t0) / 1000).toFixed(2)}s`, JSON.stringify(e));
+    } });
     during?.(delivery, task, t0);
+    const sampler = process.env.FLEET_SIZES
+      ? setInterval(() => {
+          const sizes = members.map((m) => {
+            const f = join(m.hostDir, `.deploybot-relay-${task}`, 'artifact');
+            return existsSync(f) ? Math.round(statSync(f).size / 1e5) / 10 : -1;
+          });
+          log(`${((performance.now() - t0) / 1000).toFixed(2)}s sizes MB`, sizes.join(' '));
+        }, 200)
+      : null;
     const hostS: (number | null)[] = new Array(members.length).fill(null);
     const queue = members.map((_, i) => i);
     await Promise.all(
@@ -122,6 +135,7 @@ async function runDistributor(distributor: PackageDistributor, members: readonly
       }),
     );
     const totalS = (performance.now() - t0) / 1000;
+    if (sampler) clearInterval(sampler);
     const c0 = performance.now();
     await delivery.close();
     return { release, totalS, hostS, closeS: (performance.now() - c0) / 1000 };
@@ -173,6 +187,7 @@ async function main(): Promise<void> {
     const ok = run.hostS.filter((s) => s !== null).length;
     const row = { n, method, total_s: round(run.totalS, 2), x_one_copy: round(run.totalS / oneCopyS, 2), x_star: round(run.totalS / (n * oneCopyS), 2), ok, ...(run.closeS !== undefined ? { close_s: round(run.closeS, 2) } : {}), ...extra };
     results.push(row);
+    if (process.env.FLEET_VERBOSE) log('per host', run.hostS.map((x) => (x === null ? null : round(x, 2))));
     log(`N=${n} ${method.padEnd(14)} ${run.totalS.toFixed(2)} s  = ${(run.totalS / oneCopyS).toFixed(2)} × S/B  (star bound ${(n * oneCopyS).toFixed(1)} s)  ${ok}/${n} ok`, extra);
   };
 

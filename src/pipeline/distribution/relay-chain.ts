@@ -54,6 +54,9 @@ export interface SlowCheck {
   rate: number | null;
   /** What its source could give it: the source's own receive rate, or the best rate seen when the source has it all. */
   reference: number | null;
+  /** How far behind its source it is, in bytes (the source's copy minus its own). */
+  lagBytes: number;
+  totalBytes: number;
   /** Servers currently fetching from this one. */
   children: number;
   fraction: number;
@@ -61,12 +64,15 @@ export interface SlowCheck {
 }
 
 /**
- * A server is the bottleneck of its children when it receives much slower than its source could
- * send: its children then wait on it, not on the network. (Its children's own rates match its
- * rate, so they are never mistaken for slow ones.)
+ * A server is the bottleneck of its children when it falls behind its source (its lag grows past a
+ * fifth of the artifact, or 4 MB) while receiving at less than half what its source could give.
+ * Its children's rates match its own but they keep right behind it, so they are never mistaken
+ * for slow ones; a server still in its first seconds (SSH handshake, TCP slow start on a busy
+ * machine) is not judged yet.
  */
 export function isSlowRelay(c: SlowCheck, ratio = 0.5): boolean {
-  if (c.children === 0 || c.rate === null || c.reference === null || c.attachedForMs < 1500) return false;
+  if (c.children === 0 || c.rate === null || c.reference === null || c.attachedForMs < 2500) return false;
   if (c.fraction > 0.85) return false; // nearly there: moving its children now costs more than it saves
+  if (c.lagBytes < Math.max(4 * 1024 * 1024, c.totalBytes / 5)) return false;
   return c.rate < c.reference * ratio;
 }

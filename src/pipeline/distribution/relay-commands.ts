@@ -153,9 +153,14 @@ export function peerFetchCommand(dir: string, peer: PeerSource, offset: number, 
     '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=3', '-o', 'LogLevel=ERROR',
     '-p', String(peer.port), '-l', peer.username, '--', peer.address, String(offset),
   ];
+  const remaining = String(total - offset);
+  // head, not ssh, ends the fetch: once it has the last byte, ssh is stopped, so a server never
+  // waits for its source to finish (a chain would otherwise add each hop's finishing time).
   return (
-    remoteCommand`cd -- ${dir} && { ${ssh} | head -c ${String(total - offset)} >> artifact; } & p=$!; ` +
-    remoteCommand`while kill -0 $p 2>/dev/null; do stat -c %s artifact; sleep ${String(PROGRESS_EVERY_S)}; done; wait $p; rc=$?; echo "size $(stat -c %s artifact)"; exit $rc`
+    remoteCommand`cd -- ${dir} && rm -f fetch.fifo && mkfifo fetch.fifo && { ${ssh} > fetch.fifo & s=$!; ` +
+    remoteCommand`( while :; do stat -c %s artifact; sleep ${String(PROGRESS_EVERY_S)}; done ) & l=$!; ` +
+    remoteCommand`head -c ${remaining} < fetch.fifo >> artifact; kill $s $l 2>/dev/null; wait $s; rc=$?; rm -f fetch.fifo; n=$(stat -c %s artifact); echo "size $n"; ` +
+    remoteCommand`[ "$n" -ge ${String(total)} ] && exit 0; exit $rc; }`
   );
 }
 
@@ -178,15 +183,28 @@ export function truncateCommand(dir: string): string {
 export const CHECKSUM_MISMATCH_EXIT = 86;
 
 /**
- * Checks the SHA-256 computed by the bot, and only then extracts into `extractTo` and renames it
- * to `renameTo`: an altered or truncated copy is never extracted.
+ * Extracts the copy while it arrives, whoever writes it (the bot or a peer, resumed or not): a
+ * follower of `artifact` feeds `tar` exactly `total` bytes. The directory is the release's
+ * `.partial` one, never served; the checksum is checked before it is renamed (finishCommand).
+ * Extracting during the transfer, not after, saves a whole gunzip per server on the critical path.
+ */
+export function streamExtractCommand(dir: string, extractTo: string, total: number): string {
+  return (
+    remoteCommand`cd -- ${dir} && rm -rf -- ${extractTo} && mkdir -p -- ${extractTo} && rm -f extract.fifo && mkfifo extract.fifo && ` +
+    remoteCommand`{ tail -c +1 -s 0.2 --pid="$(cat holder.pid)" -f artifact > extract.fifo & t=$!; ` +
+    remoteCommand`head -c ${String(total)} < extract.fifo | tar --no-same-owner -xzf - -C ${extractTo}; rc=$?; kill $t 2>/dev/null; rm -f extract.fifo; exit $rc; }`
+  );
+}
+
+/**
+ * Checks the SHA-256 computed by the bot, and only then renames the extracted release into
+ * place: an altered or truncated copy never takes the release's name.
  */
 export function finishCommand(dir: string, sha256: string, extractTo: string, renameTo?: string): string {
   if (!/^[0-9a-f]{64}$/.test(sha256)) throw new TypeError('sha256 must be 64 hex digits');
   const rename = renameTo ? remoteCommand` && test ! -e ${renameTo} && mv -T -- ${extractTo} ${renameTo}` : '';
   return (
-    remoteCommand`cd -- ${dir} && if ! printf '%s  artifact\n' ${sha256} | sha256sum -c --status; then echo 'checksum mismatch' >&2; exit ${String(CHECKSUM_MISMATCH_EXIT)}; fi && ` +
-    remoteCommand`mkdir -p -- ${extractTo} && tar --no-same-owner -xzf artifact -C ${extractTo}` +
+    remoteCommand`cd -- ${dir} && if ! printf '%s  artifact\n' ${sha256} | sha256sum -c --status; then echo 'checksum mismatch' >&2; exit ${String(CHECKSUM_MISMATCH_EXIT)}; fi` +
     rename
   );
 }

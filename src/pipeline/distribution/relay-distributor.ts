@@ -19,6 +19,7 @@ import {
   relayDir,
   relaySetupCommand,
   sizeCommand,
+  streamExtractCommand,
   truncateCommand,
 } from './relay-commands.js';
 
@@ -39,7 +40,7 @@ class Node implements ChainNode {
   complete = false;
   samples: RateSample[] = [];
   /** Current attempt: its source and how to stop it (to send this server elsewhere). */
-  current: { source: Node | null; abort: AbortController; since: number } | null = null;
+  current: { source: Node | null; abort: AbortController; since: number; firstByteAt: number | null } | null = null;
   endHolder: () => void = () => {};
   bestRate = 0;
 
@@ -188,6 +189,7 @@ class RelayStage implements FleetDelivery {
     const conn = node.host.conn;
     let badCopies = 0;
     let forceBot = false;
+    let extractor = this.startExtractor(node, extractTo, opts.signal);
     for (let attempt = 1; ; attempt++) {
       if (opts.signal?.aborted || this.options.signal.aborted) throw new OperationalError('upload cancelled');
       if (attempt > MAX_ATTEMPTS) throw new OperationalError(`could not get a complete copy after ${MAX_ATTEMPTS} attempts`);
@@ -197,19 +199,23 @@ class RelayStage implements FleetDelivery {
       const stop = () => abort.abort();
       opts.signal?.addEventListener('abort', stop, { once: true });
       this.options.signal.addEventListener('abort', stop, { once: true });
-      node.current = { source, abort, since: Date.now() };
+      node.current = { source, abort, since: Date.now(), firstByteAt: null };
       node.samples = [{ at: Date.now(), bytes: offset }];
       this.options.onEvent?.({ type: 'source', host: node.name, source: sourceOf(source), offset });
       const report = (bytes: number) => {
         node.record(bytes);
         opts.onProgress?.(bytes);
+        if (node.current && node.current.firstByteAt === null && bytes > offset) node.current.firstByteAt = Date.now();
         const rate = node.rate() ?? 0;
-        this.bestRate = Math.max(this.bestRate, rate);
+        // Only rates measured on a server's own file count as "what a link gives": the bot's
+        // counter also counts what is still in its SSH buffers.
+        if (source) this.bestRate = Math.max(this.bestRate, rate);
         this.options.onEvent?.({ type: 'progress', host: node.name, bytes, bytesPerSec: rate, source: sourceOf(source) });
       };
+      let reported: number | null = null;
       try {
-        if (source === null) await this.feedFromBot(node, offset, abort.signal, report);
-        else await this.fetchFromPeer(node, source, offset, abort.signal, report);
+        if (source === null) reported = await this.feedFromBot(node, offset, abort.signal, report);
+        else reported = await this.fetchFromPeer(node, source, offset, abort.signal, report);
       } catch (err) {
         if (!conn.isOpen) throw err; // this server is gone: it fails, its children move on
         if (!abort.signal.aborted) this.options.onEvent?.({ type: 'note', host: node.name, message: `fetch from ${source ? source.name : 'the bot'} ended: ${err instanceof Error ? err.message : String(err)}` });
@@ -218,7 +224,8 @@ class RelayStage implements FleetDelivery {
         this.options.signal.removeEventListener('abort', stop);
       }
       if (opts.signal?.aborted || this.options.signal.aborted) throw new OperationalError('upload cancelled');
-      const size = Number((await conn.execChecked(sizeCommand(this.dir), { timeoutMs: SHORT_TIMEOUT_MS })).stdout.trim());
+      // The fetch ends by printing the size it reached; ask only when it could not say.
+      const size = reported ?? Number((await conn.execChecked(sizeCommand(this.dir), { timeoutMs: SHORT_TIMEOUT_MS })).stdout.trim());
       const progressed = size > offset;
       report(size);
       if (size < total) {
@@ -226,40 +233,55 @@ class RelayStage implements FleetDelivery {
         if (source && !progressed && !abort.signal.aborted) node.badFrom.add(source.name);
         continue;
       }
-      const finish = await conn.exec(finishCommand(this.dir, this.artifact.sha256, extractTo, opts.renameTo), { timeoutMs: STAGE_TIMEOUT_MS, maxOutputBytes: 64 * 1024 });
+      const extracted = await extractor;
+      // The checksum decides first: a tar error on an altered copy is the copy's fault, not the release's.
+      const finish = await conn.exec(finishCommand(this.dir, this.artifact.sha256, extractTo, extracted.exitCode === 0 ? opts.renameTo : undefined), { timeoutMs: SHORT_TIMEOUT_MS, maxOutputBytes: 64 * 1024 });
       if (finish.exitCode === 0) {
+        if (extracted.exitCode !== 0) throw new OperationalError(`extracting the release failed (exit ${extracted.exitCode ?? 'none'}): ${extracted.stderr.trim().split('\n').slice(-3).join(' | ')}`);
         node.complete = true;
         node.current = null;
         // Its copy is whole: once the holder exits, peers' readers send what is left and end.
         node.endHolder();
         return;
       }
-      if (finish.exitCode !== CHECKSUM_MISMATCH_EXIT || size > total) {
-        if (finish.exitCode !== CHECKSUM_MISMATCH_EXIT) throw new OperationalError(`extracting the release failed (exit ${finish.exitCode ?? finish.signal}): ${finish.stderr.trim().split('\n').slice(-3).join(' | ')}`);
-      }
+      if (finish.exitCode !== CHECKSUM_MISMATCH_EXIT) throw new OperationalError(`checking the copy failed (exit ${finish.exitCode ?? finish.signal}): ${finish.stderr.trim().split('\n').slice(-3).join(' | ')}`);
       // An altered or truncated copy: this copy only fails; fetch it again, from the bot.
       if (++badCopies > MAX_BAD_COPIES) throw new OperationalError(`the copy failed its SHA-256 check ${badCopies} times`);
       this.options.onEvent?.({ type: 'note', host: node.name, message: `copy from ${source ? source.name : 'the bot'} failed its SHA-256 check: fetching again from the bot` });
       await conn.execChecked(truncateCommand(this.dir), { timeoutMs: SHORT_TIMEOUT_MS });
       node.bytes = 0;
       forceBot = true;
+      extractor = this.startExtractor(node, extractTo, opts.signal);
       // Those reading from this server got the same bytes: they check them too, and refetch.
     }
   }
 
-  private async feedFromBot(node: Node, offset: number, signal: AbortSignal, report: (bytes: number) => void): Promise<void> {
+  /** Extraction follows the copy as it grows; resolves with tar's result once it has every byte (or gave up). */
+  private startExtractor(node: Node, extractTo: string, signal?: AbortSignal): Promise<{ exitCode: number | null; stderr: string }> {
+    const signals = [this.options.signal, ...(signal ? [signal] : [])];
+    return node.host.conn
+      .exec(streamExtractCommand(this.dir, extractTo, this.artifact.bytes), { timeoutMs: STAGE_TIMEOUT_MS, signal: AbortSignal.any(signals), maxOutputBytes: 64 * 1024 })
+      .then(
+        (r) => ({ exitCode: r.exitCode, stderr: r.stderr }),
+        (err: unknown) => ({ exitCode: null, stderr: err instanceof Error ? err.message : String(err) }),
+      );
+  }
+
+  /** Resolves with the size the server reports at the end. */
+  private async feedFromBot(node: Node, offset: number, signal: AbortSignal, report: (bytes: number) => void): Promise<number | null> {
     const source = createReadStream(this.artifact.path, { start: offset, highWaterMark: 256 * 1024 });
     const counter = new Counter(offset, report);
     source.once('error', (err) => counter.destroy(err));
     source.pipe(counter);
     try {
-      await node.host.conn.execChecked(botFeedCommand(this.dir), { timeoutMs: STAGE_TIMEOUT_MS, input: counter, signal, maxOutputBytes: 64 * 1024 });
+      const result = await node.host.conn.execChecked(botFeedCommand(this.dir), { timeoutMs: STAGE_TIMEOUT_MS, input: counter, signal, maxOutputBytes: 64 * 1024 });
+      return finalSize(result.stdout);
     } finally {
       source.destroy();
     }
   }
 
-  private async fetchFromPeer(node: Node, source: Node, offset: number, signal: AbortSignal, report: (bytes: number) => void): Promise<void> {
+  private async fetchFromPeer(node: Node, source: Node, offset: number, signal: AbortSignal, report: (bytes: number) => void): Promise<number | null> {
     const peer = source.host.peerAddress!;
     const command = peerFetchCommand(this.dir, { alias: source.alias, address: peer.host, port: peer.port, username: source.host.conn.target.username }, offset, this.artifact.bytes);
     const result = await node.host.conn.exec(command, {
@@ -276,6 +298,7 @@ class RelayStage implements FleetDelivery {
       const why = result.stderr.trim().split('\n').slice(-2).join(' | ');
       throw new OperationalError(`exit ${result.exitCode ?? result.signal}${why ? `: ${why}` : ''}`);
     }
+    return finalSize(result.stdout);
   }
 
   /** Sends the children of a server that receives far slower than its source could give around it. */
@@ -287,7 +310,8 @@ class RelayStage implements FleetDelivery {
       const children = [...this.nodes.values()].filter((o) => o.current?.source === node && !o.complete).length;
       const srcRate = src && !src.complete ? src.rate(now) : null;
       const reference = srcRate ?? (this.bestRate > 0 ? this.bestRate : null);
-      const slow = isSlowRelay({ rate: node.rate(now), reference, children, fraction: node.bytes / this.artifact.bytes, attachedForMs: now - node.current.since });
+      const lagBytes = (src ? src.bytes : this.artifact.bytes) - node.bytes;
+      const slow = isSlowRelay({ rate: node.rate(now), reference, lagBytes, totalBytes: this.artifact.bytes, children, fraction: node.bytes / this.artifact.bytes, attachedForMs: node.current.firstByteAt === null ? 0 : now - node.current.firstByteAt });
       if (!slow) continue;
       node.demoted = true;
       this.options.onEvent?.({ type: 'note', host: node.name, message: 'receives too slowly to feed others: its followers go around it' });
@@ -307,6 +331,12 @@ class RelayStage implements FleetDelivery {
     const reachable = [...this.nodes.values()].filter((n) => n.host.conn.isOpen).map((n) => ({ name: n.name, conn: n.host.conn }));
     await cleanupRelayLeftovers(reachable, { ...this.options, signal: new AbortController().signal });
   }
+}
+
+/** The `size <n>` line a receiving command ends with. */
+function finalSize(stdout: string): number | null {
+  const m = /^size (\d+)$/m.exec(stdout);
+  return m ? Number(m[1]) : null;
 }
 
 /** Starts the holder and resolves once it has written its pid; its end is the node's `endHolder`. */
