@@ -71,7 +71,8 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-const SSH = { connectTimeoutMs: 10_000, keepaliveIntervalMs: 1000, redactor: new Redactor() };
+// The product's own connection settings (src/runtime.ts): keepalives every 10 s.
+const SSH = { connectTimeoutMs: 20_000, keepaliveIntervalMs: 10_000, redactor: new Redactor() };
 
 async function connectAll(members: readonly FleetMember[], key: TestKeyPair): Promise<SshConnection[]> {
   return Promise.all(members.map((m) => connectSsh(m.target(key), SSH)));

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import ssh2 from 'ssh2';
@@ -132,6 +133,8 @@ class RelayStage implements FleetDelivery {
 
   static async open(fleet: readonly FleetHost[], candidates: readonly FleetHost[], artifact: Artifact, options: FleetOptions, direct: FleetDelivery): Promise<FleetDelivery> {
     const dir = relayDir(options.deployPath, options.taskId);
+    // Every server's attempt listens to the stage's signal at once.
+    setMaxListeners(0, options.signal);
     const keys = ssh2.utils.generateKeyPairSync('ed25519', { comment: `deploybot-relay-t${options.taskId}` });
     const nodes = candidates.map((h, i) => new Node(h, `deploybot-peer-${i}`));
     const knownHosts = nodes.map((n) => knownHostsLine(n.alias, n.host.conn.hostPublicKey!)).join('\n') + '\n';
