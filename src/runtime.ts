@@ -71,7 +71,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     coordinator,
     events,
     git,
-    probe: (target) => probeServer(target, { redactor: app.redactor }),
+    probe: (target, options) => probeServer(target, { redactor: app.redactor, ...options }),
     ...(options.allowFileReads ? { readFile: (path: string) => readFile(path, 'utf8') } : {}),
   };
   const scheduler = new Scheduler({ orm: app.orm, coordinator, log: app.log, stallMinutes: app.config.stallTimeoutMinutes, timezone: app.config.timezone });

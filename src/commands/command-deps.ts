@@ -2,7 +2,7 @@ import type { AppContext } from '../app-context.js';
 import type { DeployCoordinator } from '../core/deploy-coordinator.js';
 import type { PipelineEvents } from '../pipeline/events.js';
 import type { GitMirrors } from '../pipeline/git/git.js';
-import type { ProbeResult } from '../pipeline/ssh/server-probe.js';
+import type { ProbeResult, RelayPeer } from '../pipeline/ssh/server-probe.js';
 import type { SshTarget } from '../pipeline/ssh/ssh.js';
 
 /** What the command handlers need; built once by the composition root and shared by all adapters. */
@@ -11,7 +11,7 @@ export interface CommandDeps {
   coordinator: DeployCoordinator;
   events: PipelineEvents;
   git: GitMirrors;
-  probe(target: SshTarget): Promise<ProbeResult>;
+  probe(target: SshTarget, options?: { peers?: readonly RelayPeer[] }): Promise<ProbeResult>;
   /** Reads a hook script given as @path (shell mode); Slack has no file system to read from. */
   readFile?(path: string): Promise<string>;
   now?(): Date;

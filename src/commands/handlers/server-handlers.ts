@@ -86,10 +86,11 @@ export async function handleServerCommand(
 async function checkServer(name: string, acceptKey: string | undefined, actor: Actor, services: CoreServices, deps: CommandDeps): Promise<CommandOutcome> {
   const server = await services.servers.require(name);
   const target = await services.servers.connectionDetails(server);
+  const peers = await services.servers.relayPeers(server.name);
   let probe: ProbeResult;
   let repinned: string | null = null;
   try {
-    probe = await deps.probe(target);
+    probe = await deps.probe(target, { peers });
   } catch (err) {
     if (!(err instanceof HostKeyMismatchError)) throw err;
     if (!acceptKey) {
@@ -103,7 +104,7 @@ async function checkServer(name: string, acceptKey: string | undefined, actor: A
       throw new UserError(`${server.name} presents ${err.observed}, not ${acceptKey}: nothing was changed. Check the key on the machine again.`);
     }
     repinned = err.expected;
-    probe = await deps.probe({ ...target, hostKeyFingerprint: err.observed });
+    probe = await deps.probe({ ...target, hostKeyFingerprint: err.observed }, { peers });
   }
   const pinned = await services.servers.pinHostKey(actor, server.name, probe.fingerprint);
   const keyLine = repinned
@@ -111,11 +112,22 @@ async function checkServer(name: string, acceptKey: string | undefined, actor: A
     : pinned.changed
       ? `Host key pinned: \`${probe.fingerprint}\``
       : `Host key matches the pinned one: \`${probe.fingerprint}\``;
+  const relay = relayLine(probe);
   return ok(
     reply(
-      `${server.name} is reachable (${probe.system}, ${probe.latencyMs} ms). ${keyLine.replace(/`/g, '')}`,
+      `${server.name} is reachable (${probe.system}, ${probe.latencyMs} ms). ${keyLine.replace(/`/g, '')}${relay ? `. ${relay.replace(/[`*]/g, '')}` : ''}`,
       { type: 'text', text: `:white_check_mark: *${server.name}* is reachable as \`${target.username}@${target.host}:${target.port}\` (${probe.latencyMs} ms): ${probe.system}` },
       { type: 'text', text: keyLine },
+      ...(relay ? [{ type: 'text' as const, text: relay }] : []),
     ),
   );
+}
+
+/** Whether the server can relay: its tools, then which peers it reaches (names are config, not user text). */
+function relayLine(probe: ProbeResult): string | null {
+  const r = probe.relay;
+  if (!r) return null;
+  if (r.missing.length) return `Cannot relay (served directly by the bot): missing ${r.missing.join(', ')}`;
+  if (r.unreachable.length) return `Can relay, but cannot reach ${r.unreachable.join(', ')} over SSH: set their \`internal=\` address, or they are served directly`;
+  return r.reachable.length ? `Can relay: has ssh and GNU tail, reaches ${r.reachable.join(', ')}` : 'Can relay: has ssh and GNU tail (no peers in its projects yet)';
 }

@@ -219,7 +219,7 @@ export function relayProbeCommand(peers: readonly { address: string; port: numbe
       (p) =>
         remoteCommand`out=$(ssh -F /dev/null -o BatchMode=yes -o ConnectTimeout=3 -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null ` +
         remoteCommand`-o PubkeyAuthentication=no -o PasswordAuthentication=no -o KbdInteractiveAuthentication=no -p ${String(p.port)} -l deploybot-probe -- ${p.address} true 2>&1); ` +
-        remoteCommand`case $out in *"ermission denied"*|*"o more authentication"*) echo reach-ok ${p.address};; *) echo reach-fail ${p.address};; esac; `,
+        remoteCommand`case $out in *"ermission denied"*|*"o more authentication"*) echo reach-ok ${p.address} ${String(p.port)};; *) echo reach-fail ${p.address} ${String(p.port)};; esac; `,
     )
     .join('');
   return tools + (peers.length && reach ? 'command -v ssh >/dev/null 2>&1 && { ' + reach + '}; ' : '') + 'true';

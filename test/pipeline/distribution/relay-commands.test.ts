@@ -13,7 +13,7 @@ import {
 } from '../../../src/pipeline/distribution/relay-commands.js';
 import { chooseSource, isSlowRelay, planChain, recentRate, type ChainNode } from '../../../src/pipeline/distribution/relay-chain.js';
 import { pickDistribution, AUTO_RELAY_MIN_BYTES, AUTO_RELAY_MIN_SERVERS } from '../../../src/pipeline/distribution/choose-strategy.js';
-import { peerAddressOf } from '../../../src/pipeline/flows/upload-delivery.js';
+import { peerAddressOf } from '../../../src/pipeline/distribution/peer-address.js';
 import type { FleetHost } from '../../../src/pipeline/distribution/distributor.js';
 import type { Artifact } from '../../../src/pipeline/release/package-artifact.js';
 import { makeScratchDir, removeScratchDirs } from '../../support/scratch-dirs.js';
@@ -84,7 +84,7 @@ describe('what relay distribution runs on servers', () => {
 
   it('the relay probe names missing tools and unreachable peers', () => {
     const r = spawnSync('sh', ['-c', relayProbeCommand([{ address: '127.0.0.1', port: 1 }])], { encoding: 'utf8', timeout: 20_000 });
-    expect(r.stdout).toContain('reach-fail 127.0.0.1');
+    expect(r.stdout).toContain('reach-fail 127.0.0.1 1');
     expect(r.stdout).not.toContain('missing');
   });
 });

@@ -8,6 +8,7 @@ import { relayDir } from '../../../src/pipeline/distribution/relay-commands.js';
 import { packageWorkspace, type Artifact } from '../../../src/pipeline/release/package-artifact.js';
 import { connectSsh, type SshConnection } from '../../../src/pipeline/ssh/ssh.js';
 import { Redactor } from '../../../src/redact.js';
+import { probeServer } from '../../../src/pipeline/ssh/server-probe.js';
 import { makeScratchDir, removeScratchDirs } from '../../support/scratch-dirs.js';
 import { generateKeyPair, type TestKeyPair } from '../../support/ssh-keys.js';
 import { startSshd, stopAllSshd, type TestSshd } from '../../support/sshd.js';
@@ -151,5 +152,22 @@ describe('relay distribution between servers', () => {
     expect(keys).toContain(`deploybot-relay-p7-t${id}`);
     await delivery.close();
     expect(readFileSync(join(s.homeDir, '.ssh/authorized_keys'), 'utf8')).toBe('ssh-ed25519 AAAAC3Nzb other-key\n');
+  }, 60_000);
+});
+
+describe('server check: can the server relay?', () => {
+  afterAll(() => stopAllSshd());
+
+  it('reports its tools and which peers it reaches over SSH', async () => {
+    const key = await generateKeyPair();
+    const [a, b] = await Promise.all([0, 1].map(() => startSshd({ authorizedKey: key.publicKey, privateHome: true })));
+    const probe = await probeServer(a!.target({ kind: 'key', privateKey: key.privateKey }), {
+      redactor: new Redactor(),
+      peers: [
+        { name: 'web-2', address: '127.0.0.1', port: b!.port },
+        { name: 'web-3', address: '127.0.0.1', port: 1 },
+      ],
+    });
+    expect(probe.relay).toEqual({ missing: [], reachable: ['web-2'], unreachable: ['web-3'] });
   }, 60_000);
 });
