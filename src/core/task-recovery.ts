@@ -5,6 +5,7 @@ import type { Logger } from '../log.js';
 import type { PipelineEvents } from '../pipeline/events.js';
 import { mapLimit } from '../pipeline/exec/map-limit.js';
 import { readCurrent } from '../pipeline/release/release-layout.js';
+import { relayCleanupCommand } from '../pipeline/distribution/relay-commands.js';
 import { connectSsh } from '../pipeline/ssh/ssh.js';
 import type { Redactor } from '../redact.js';
 import { recordObserved } from '../store/release-history-store.js';
@@ -66,7 +67,12 @@ export async function recoverTask(deps: RecoveryDeps, taskId: number): Promise<b
         const target = await servers.connectionDetails(row.server);
         const conn = await connectSsh(target, { connectTimeoutMs: deps.connectTimeoutMs ?? 5_000, keepaliveIntervalMs: 0, redactor: deps.redactor });
         try {
-          return { row, current: await readCurrent(conn, task.project.deployPath, AbortSignal.timeout(deps.readTimeoutMs ?? 10_000)), reached: true };
+          const current = await readCurrent(conn, task.project.deployPath, AbortSignal.timeout(deps.readTimeoutMs ?? 10_000));
+          // A relay stage cut short leaves its task key and files behind: remove them now.
+          await conn
+            .exec(relayCleanupCommand(task.project.deployPath, task.project.id), { timeoutMs: deps.readTimeoutMs ?? 10_000 })
+            .catch((err) => deps.log.warn('recovery could not remove relay leftovers', { taskId, server: row.serverName, error: errorMessage(err) }));
+          return { row, current, reached: true };
         } finally {
           await conn.close();
         }
