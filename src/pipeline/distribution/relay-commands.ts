@@ -45,11 +45,12 @@ export function relayCleanupCommand(deployPath: string, projectId: number): stri
   const marker = relayKeyMarker(projectId);
   return (
     'f="$HOME/.ssh/authorized_keys"; ' +
-    'if [ -f "$f" ]; then ' +
+    // Read-only unless a line of ours is there (the file may not even be writable by this user).
+    remoteCommand`if [ -f "$f" ] && grep -q -F -e ${marker} "$f"; then ` +
     'exec 9>>"$f"; if command -v flock >/dev/null 2>&1; then flock 9; fi; ' +
-    remoteCommand`if grep -q -F -e ${marker} "$f"; then grep -v -F -e ${marker} "$f" > "$f.deploybot-tmp"; ` +
+    remoteCommand`grep -v -F -e ${marker} "$f" > "$f.deploybot-tmp"; ` +
     // grep exits 1 when it prints nothing: that is still a good result (every line was ours).
-    'if [ $? -le 1 ]; then cat "$f.deploybot-tmp" > "$f"; fi; rm -f "$f.deploybot-tmp"; fi; ' +
+    'if [ $? -le 1 ]; then cat "$f.deploybot-tmp" > "$f"; fi; rm -f "$f.deploybot-tmp"; ' +
     'exec 9>&-; fi; ' +
     remoteCommand`for d in ${deployPath}/${RELAY_DIR_PREFIX}*; do [ -e "$d" ] && rm -rf -- "$d"; done; true`
   );
@@ -102,6 +103,9 @@ export function relayAuthorizedKey(setup: RelaySetup): string {
 export function relaySetupCommand(setup: RelaySetup): string {
   const d = setup.dir;
   return (
+    // A server without the tools is left out of the chain (the bot serves it) before anything changes.
+    'for t in ssh tail head stat sha256sum mkfifo awk; do command -v "$t" >/dev/null 2>&1 || { echo "deploybot relay: missing $t" >&2; exit 3; }; done; ' +
+    'tail --version 2>/dev/null | head -n 1 | grep -q GNU || { echo "deploybot relay: needs GNU tail" >&2; exit 3; }; ' +
     remoteCommand`umask 077 && rm -rf -- ${d} && mkdir -p -- ${d} && cd -- ${d} && : > artifact && ` +
     remoteCommand`printf '%s' ${serveScript(d)} > serve && ` +
     ': > known_hosts && ' +

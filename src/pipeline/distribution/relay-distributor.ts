@@ -192,6 +192,9 @@ class RelayStage implements FleetDelivery {
     const conn = node.host.conn;
     let badCopies = 0;
     let forceBot = false;
+    // Peers that gave nothing in a row: after two, this server's own trouble is likelier (no route
+    // out, a firewall): the bot serves it rather than trying every server up the chain.
+    let fruitless = 0;
     let extractor = this.startExtractor(node, extractTo, opts.signal);
     for (let attempt = 1; ; attempt++) {
       if (opts.signal?.aborted || this.options.signal.aborted) throw new OperationalError('upload cancelled');
@@ -233,7 +236,10 @@ class RelayStage implements FleetDelivery {
       report(size);
       if (size < total) {
         // No byte from this source: it cannot serve this server (unreachable, refused, dead).
-        if (source && !progressed && !abort.signal.aborted) node.badFrom.add(source.name);
+        if (source && !progressed && !abort.signal.aborted) {
+          node.badFrom.add(source.name);
+          if (++fruitless >= 2) forceBot = true;
+        } else if (progressed) fruitless = 0;
         continue;
       }
       const extracted = await extractor;
