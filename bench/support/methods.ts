@@ -50,6 +50,7 @@ export async function deploybotFanout(servers: readonly TestSshd[], key: TestKey
     await eachBounded(servers, parallel, async (_s, i) => {
       await delivery.deliver(`s${i}`, dir, {});
     });
+    await delivery.close();
     const t2 = performance.now();
     return { totalS: (t2 - t0) / 1000, connectS: (t1 - t0) / 1000 };
   } finally {

@@ -25,8 +25,11 @@ export async function cleanupRelayLeftovers(fleet: readonly { name: string; conn
   });
 }
 
-/** Opens a direct delivery over already-prepared servers (relay uses it for the servers it cannot chain). */
-export function directDelivery(fleet: readonly FleetHost[], artifact: Artifact, options: FleetOptions): FleetDelivery {
+/**
+ * Opens a direct delivery over already-prepared servers (relay uses it for the servers it cannot
+ * chain). `background` is work that runs beside the uploads and is awaited at close.
+ */
+export function directDelivery(fleet: readonly FleetHost[], artifact: Artifact, options: FleetOptions, background: Promise<void> = Promise.resolve()): FleetDelivery {
   const byName = new Map(fleet.map((h) => [h.name, h]));
   return {
     strategy: 'direct',
@@ -46,7 +49,9 @@ export function directDelivery(fleet: readonly FleetHost[], artifact: Artifact, 
         },
       });
     },
-    async close() {},
+    async close() {
+      await background;
+    },
   };
 }
 
@@ -54,7 +59,8 @@ export function directDelivery(fleet: readonly FleetHost[], artifact: Artifact, 
 export const directFanout: PackageDistributor = {
   name: 'direct',
   async start(fleet, artifact, options) {
-    await cleanupRelayLeftovers(fleet, options);
-    return directDelivery(fleet, artifact, options);
+    // Leftovers of a crashed relay stage sit in other paths than the upload's: remove them beside
+    // the uploads rather than before (no round trip added to a direct deploy).
+    return directDelivery(fleet, artifact, options, cleanupRelayLeftovers(fleet, options));
   },
 };
