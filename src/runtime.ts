@@ -3,7 +3,7 @@ import type { AppContext } from './app-context.js';
 import { CommandExecutor } from './commands/command-executor.js';
 import type { CommandDeps } from './commands/command-deps.js';
 import { DeployCoordinator, type DispatchLane } from './core/deploy-coordinator.js';
-import { directFanout } from './pipeline/distribution/distributor.js';
+import { strategyDistributor } from './pipeline/distribution/distributor.js';
 import { PipelineEvents } from './pipeline/events.js';
 import { GitMirrors } from './pipeline/git/git.js';
 import { DEFAULT_HOOK_TIMEOUT_MS } from './pipeline/hooks/hooks.js';
@@ -72,7 +72,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     events,
     log: app.log,
     redactor: app.redactor,
-    distributor: directFanout,
+    distributor: strategyDistributor,
     ssh: { connectTimeoutMs: 20_000, keepaliveIntervalMs: 10_000 },
     hookTimeoutMs: options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
     hookSandbox,
@@ -84,7 +84,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     events,
     git,
     hookSandbox,
-    probe: (target) => probeServer(target, { redactor: app.redactor }),
+    probe: (target, options) => probeServer(target, { redactor: app.redactor, ...options }),
     ...(options.allowFileReads ? { readFile: (path: string) => readFile(path, 'utf8') } : {}),
   };
   const metrics = createBotMetrics({ orm: app.orm, events, owner: store.owner });

@@ -48,9 +48,12 @@ export async function deploybotFanout(servers: readonly TestSshd[], key: TestKey
       conns[i] = await connectSsh(s.target(keyAuth(key)), SSH_OPTIONS);
     });
     const t1 = performance.now();
+    const fleet = servers.map((_s, i) => ({ name: `s${i}`, conn: conns[i]!, peerAddress: null }));
+    const delivery = await directFanout.start(fleet, artifact, { taskId: 0, projectId: 0, deployPath: dir, maxParallel: parallel, signal: new AbortController().signal });
     await eachBounded(servers, parallel, async (_s, i) => {
-      await directFanout.deliver(conns[i]!, artifact, dir, {});
+      await delivery.deliver(`s${i}`, dir, {});
     });
+    await delivery.close();
     const t2 = performance.now();
     return { totalS: (t2 - t0) / 1000, connectS: (t1 - t0) / 1000 };
   } finally {

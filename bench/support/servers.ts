@@ -19,7 +19,7 @@ export async function startServers(count: number, key: TestKeyPair, light = fals
   await Promise.all(
     Array.from({ length: Math.min(4, count) }, async () => {
       for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
-        servers[i] = await startSshd({ authorizedKey: key.publicKey, deployRoot: BENCH_ROOT, cleanHome: light });
+        servers[i] = await startSshd({ authorizedKey: key.publicKey, deployRoot: BENCH_ROOT, privateHome: light });
       }
     }),
   );

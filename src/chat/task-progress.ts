@@ -20,6 +20,13 @@ export interface HostProgress {
   bytes?: number;
   totalBytes?: number;
   rolledBack?: boolean;
+  /** Where its copy comes (came) from: `bot` or a server's name. */
+  source?: string;
+  /** Recent receive rate while uploading; the copy's average rate once done. */
+  bytesPerSec?: number;
+  /** When the current source was attached, and from which offset (for the average rate). */
+  sourceSince?: number;
+  sourceOffset?: number;
 }
 
 const waitingStages = <S extends string>(names: readonly S[]): Record<S, LiveStage> =>
@@ -40,6 +47,8 @@ export class TaskProgress {
   changes?: ChangeSummary;
   /** The fleet-wide switch, once it happened: how many servers switched and its skew. */
   fleetSwitch?: { servers: number; of: number; skewMs: number };
+  /** How the upload stage distributes the package (once it started). */
+  distribution?: 'direct' | 'relay';
   /** For a queued task: its place in the project's queue and the task it waits for. */
   queue?: QueueState | null;
 
@@ -121,11 +130,29 @@ export class TaskProgress {
         if (!host) return false;
         host.bytes = event.bytes;
         host.totalBytes = event.totalBytes;
+        if (event.bytesPerSec !== undefined) host.bytesPerSec = event.bytesPerSec;
+        // The copy is whole: keep its average rate from its last source, the figure worth showing.
+        if (event.bytes >= event.totalBytes && host.sourceSince !== undefined && at > host.sourceSince) {
+          host.bytesPerSec = ((event.bytes - (host.sourceOffset ?? 0)) * 1000) / (at - host.sourceSince);
+        }
         return false; // bytes alone do not justify a Slack update; stage changes do
       }
       case 'fleet.switched':
         this.fleetSwitch = { servers: event.servers, of: event.of, skewMs: event.skewMs };
         return true;
+      case 'distribution.started':
+        this.distribution = event.strategy;
+        return true;
+      case 'host.source': {
+        const host = this.hosts.get(event.host) ?? this.addHost(event.host);
+        const changed = host.source !== event.source;
+        host.source = event.source;
+        host.sourceSince = at;
+        host.sourceOffset = event.offset;
+        return changed;
+      }
+      case 'distribution.note':
+        return false;
       case 'host.rolled_back': {
         const host = this.hosts.get(event.host);
         if (host) host.rolledBack = true;
@@ -183,7 +210,10 @@ export class TaskProgress {
         name: h.name,
         stages: Object.fromEntries(HOST_STAGES.map((s) => [s, live(h.stages[s])])) as Record<HostStage, StageView>,
         ...(h.error ? { error: `${h.failedStage ? `${h.failedStage}: ` : ''}${h.error}` } : {}),
+        ...(h.source ? { source: h.source } : {}),
+        ...(h.bytesPerSec !== undefined ? { bytesPerSec: h.bytesPerSec } : {}),
       })),
+      ...(this.distribution ? { distribution: this.distribution } : {}),
       done: live(this.done),
       ...(this.fleetSwitch ? { fleetSwitch: this.fleetSwitch } : {}),
       generatedAt: now,

@@ -64,13 +64,15 @@ export function parseServer(cur: Cursor, raw: string): Command {
     case 'edit': {
       const name = cur.word('<name>');
       if (cur.peek() === undefined) return { kind: 'server-edit-modal', name, raw };
-      const { values } = cur.options({ host, user: text, port: int(1, 65535), key: text, labels: list(true) });
+      const { values } = cur.options({ host, user: text, port: int(1, 65535), key: text, labels: list(true), internal: emptyClears(text, '') });
       const changes: ServerChanges = {};
       if (values.host !== undefined) changes.host = values.host;
       if (values.user !== undefined) changes.user = values.user;
       if (values.port !== undefined) changes.port = values.port;
       if (values.key !== undefined) changes.keyPath = values.key;
       if (values.labels !== undefined) changes.labels = values.labels;
+      // `internal=` (empty) forgets it: peers then use the server's own address.
+      if (values.internal !== undefined) changes.internal = values.internal === '' ? null : values.internal;
       return { kind: 'server-edit', name, changes, raw };
     }
   }
@@ -80,7 +82,7 @@ function parseServerAdd(cur: Cursor, raw: string): Command {
   if (cur.peek() === undefined) return { kind: 'server-add-modal', raw };
   const name = cur.word('<name>');
   const target = parseTarget(cur.word('<user>@<host>'), (m) => cur.fail(m));
-  const { values, flags } = cur.options({ key: text, labels: list() }, ['password', 'agent']);
+  const { values, flags } = cur.options({ key: text, labels: list(), internal: text }, ['password', 'agent']);
   const ways: ServerAuth[] = [];
   if (values.key !== undefined) ways.push({ method: 'key', keyPath: values.key });
   if (flags.has('password')) ways.push({ method: 'password' });
@@ -90,6 +92,7 @@ function parseServerAdd(cur: Cursor, raw: string): Command {
   if (target.port !== undefined) command.port = target.port;
   if (ways[0] !== undefined) command.auth = ways[0];
   if (values.labels !== undefined) command.labels = values.labels;
+  if (values.internal !== undefined) command.internal = values.internal;
   return command;
 }
 
@@ -108,6 +111,7 @@ const PROJECT_SPECS = {
   promote_from: text,
   title: text,
   on_failure: oneOf(['rollback', 'continue'] as const),
+  distribution: oneOf(['auto', 'direct', 'relay'] as const),
 };
 
 const emptyClears = <T>(spec: OptionSpec<T>, empty: T): OptionSpec<T> => ({

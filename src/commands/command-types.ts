@@ -35,6 +35,8 @@ export interface ServerChanges {
   keyPath?: string;
   /** `labels=` (empty) clears the labels. */
   labels?: string[];
+  /** How peers reach it (relay distribution); null forgets it. */
+  internal?: string | null;
 }
 
 export interface ProjectSettings {
@@ -54,6 +56,7 @@ export interface ProjectSettings {
   promoteFrom?: string;
   title?: string;
   onFailure?: OnFailure;
+  distribution?: 'auto' | 'direct' | 'relay';
 }
 
 export type ProjectChanges = Partial<ProjectSettings>;
@@ -65,7 +68,7 @@ export type Command =
   | C<'help', { topic?: string }>
   | C<'deploy-modal'>
   | C<'server-add-modal'>
-  | C<'server-add', { name: string; user: string; host: string; port?: number; auth?: ServerAuth; labels?: string[] }>
+  | C<'server-add', { name: string; user: string; host: string; port?: number; auth?: ServerAuth; labels?: string[]; internal?: string }>
   | C<'server-list'>
   | C<'server-show', { name: string }>
   | C<'server-edit-modal', { name: string }>

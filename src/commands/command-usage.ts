@@ -20,7 +20,7 @@ const ENTRIES: readonly UsageEntry[] = [
   {
     path: 'server add',
     group: 'servers',
-    usage: `${P} server add <name> <user>@<host>[:<port>] [key=<path> | password | agent] [labels=a,b]`,
+    usage: `${P} server add <name> <user>@<host>[:<port>] [key=<path> | password | agent] [labels=a,b] [internal=<addr>[:<port>]]`,
     summary: 'add a server (IPv6 in brackets: root@[::1]:22)',
   },
   { path: 'server list', group: 'servers', usage: `${P} server list`, summary: 'list servers' },
@@ -29,7 +29,7 @@ const ENTRIES: readonly UsageEntry[] = [
   {
     path: 'server edit',
     group: 'servers',
-    usage: `${P} server edit <name> [host=<host>] [user=<user>] [port=<n>] [key=<path>] [labels=a,b]`,
+    usage: `${P} server edit <name> [host=<host>] [user=<user>] [port=<n>] [key=<path>] [labels=a,b] [internal=<addr>[:<port>]|""]`,
     summary: 'change some settings of a server',
   },
   { path: 'server remove', group: 'servers', usage: `${P} server remove <name>`, summary: 'remove a server' },
@@ -41,7 +41,7 @@ const ENTRIES: readonly UsageEntry[] = [
     group: 'projects',
     usage:
       `${P} project add <name> repo=<url> path=<dir> servers=<a,b> [env=test|prod] [keep=<n>] [branch=<b>]` +
-      ' [approvers=@a,@b] [approvals=<n>] [promote_from=<project>] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue] [offline]',
+      ' [approvers=@a,@b] [approvals=<n>] [promote_from=<project>] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue] [distribution=auto|direct|relay] [offline]',
     summary: 'add a project (the repository and branch are checked; offline skips that)',
   },
   { path: 'project list', group: 'projects', usage: `${P} project list`, summary: 'list projects' },

@@ -266,7 +266,7 @@ export class DeployCoordinator {
     const chosen = task.onlyServers ? all.filter((s) => task.onlyServers!.includes(s.name)) : all;
     if (chosen.length === 0) throw new Error(`project ${project.name} has no servers to deploy to`);
     const hosts = [];
-    for (const server of chosen) hosts.push({ serverId: server.id, target: await servers.connectionDetails(server) });
+    for (const server of chosen) hosts.push({ serverId: server.id, target: await servers.connectionDetails(server), internalAddress: server.internalAddress ?? null });
     return {
       taskId: task.id,
       kind: task.kind,
@@ -279,6 +279,7 @@ export class DeployCoordinator {
         keepReleases: project.keepReleases,
         maxParallel: project.maxParallel,
         onFailure: project.onFailure,
+        distribution: project.distribution,
       },
       ref: task.ref,
       commit: task.kind === 'deploy' ? (task.commit ?? null) : null,

@@ -41,6 +41,7 @@ const projectFields = {
   requiredApprovals: countSchema('approvals', 1, 10).default(1),
   promoteFrom: slugSchema('promote_from project').nullable().optional(),
   onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).default('rollback'),
+  distribution: z.enum(['auto', 'direct', 'relay'], { message: 'distribution must be auto, direct or relay' }).default('auto'),
   hooks: hooksSchema.partial().optional(),
 };
 
@@ -77,6 +78,7 @@ export const projectEditSchema = z
     requiredApprovals: countSchema('approvals', 1, 10).optional(),
     promoteFrom: slugSchema('promote_from project').nullable().optional(),
     onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).optional(),
+    distribution: z.enum(['auto', 'direct', 'relay'], { message: 'distribution must be auto, direct or relay' }).optional(),
     hooks: hooksSchema.partial().optional(),
   })
   .strict();

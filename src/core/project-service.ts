@@ -93,6 +93,7 @@ export class ProjectService {
       requiredApprovals: data.requiredApprovals,
       promoteFrom: await this.promotionSource(data.name, data.promoteFrom),
       onFailure: data.onFailure,
+      distribution: data.distribution,
       hookBeforeDownload: data.hooks?.before_download ?? '',
       hookAfterDownload: data.hooks?.after_download ?? '',
       hookBeforeDeploy: data.hooks?.before_deploy ?? '',
@@ -168,6 +169,7 @@ export class ProjectService {
     assign('requiredApprovals', data.requiredApprovals);
     if (data.promoteFrom !== undefined) assign('promoteFrom', await this.promotionSource(project.name, data.promoteFrom));
     assign('onFailure', data.onFailure);
+    assign('distribution', data.distribution);
     if (data.servers) {
       const servers = await this.requireServers(data.servers);
       const before = project.servers.getItems().map((s) => s.name).sort().join(',');

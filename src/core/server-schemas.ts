@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { absolutePathSchema, hostnameSchema, slugSchema, unixUserSchema } from './validation.js';
+import { absolutePathSchema, hostnameSchema, internalAddressSchema, slugSchema, unixUserSchema } from './validation.js';
 
 const portSchema = z.coerce
   .number({ message: 'port must be a number' })
@@ -25,6 +25,7 @@ const serverFields = {
   passphrase: z.string().max(1024).optional(),
   password: z.string().min(1, 'password must not be empty').max(1024).optional(),
   labels: labelsSchema,
+  internalAddress: internalAddressSchema.optional(),
 };
 
 function checkAuth(value: { authKind?: string; password?: string; privateKey?: string; keyPath?: string }, ctx: z.RefinementCtx) {
@@ -54,6 +55,7 @@ export const serverEditSchema = z
     passphrase: z.string().max(1024).nullable().optional(),
     password: z.string().min(1, 'password must not be empty').max(1024).nullable().optional(),
     labels: z.array(slugSchema('label')).max(20).optional(),
+    internalAddress: internalAddressSchema.nullable().optional(),
   })
   .strict();
 export type ServerEditInput = z.input<typeof serverEditSchema>;

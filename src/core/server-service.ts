@@ -8,6 +8,7 @@ import { audit } from './audit.js';
 import { serverAddSchema, serverEditSchema, type ServerAddInput, type ServerEditInput } from './server-schemas.js';
 import { serverView, type ServerView } from './views.js';
 import { parseInput } from './zod-errors.js';
+import { peerAddressOf } from '../pipeline/distribution/peer-address.js';
 
 /** Everything the pipeline needs to open an SSH connection to a server. Holds decrypted secrets: never log it. */
 export interface ServerConnectionDetails {
@@ -49,6 +50,7 @@ export class ServerService {
       passphraseEnc: data.passphrase ? this.deps.secrets.encrypt(data.passphrase) : null,
       passwordEnc: data.password ? this.deps.secrets.encrypt(data.password) : null,
       labels: data.labels,
+      internalAddress: data.internalAddress ?? null,
       createdBy: actor.id,
       createdAt: new Date(),
       updatedAt: new Date(),
@@ -77,6 +79,21 @@ export class ServerService {
   }
 
   /** Loads a server or explains which ones exist. */
+  /** The servers sharing a project with this one, as it would reach them (relay distribution). */
+  async relayPeers(name: string): Promise<{ name: string; address: string; port: number }[]> {
+    const server = await this.require(name);
+    await this.em.populate(server, ['projects.servers']);
+    const peers = new Map<string, { name: string; address: string; port: number }>();
+    for (const project of server.projects.getItems()) {
+      for (const peer of project.servers.getItems()) {
+        if (peer.id === server.id) continue;
+        const at = peerAddressOf(peer.internalAddress, peer.hostname, peer.port);
+        peers.set(peer.name, { name: peer.name, address: at.host, port: at.port });
+      }
+    }
+    return [...peers.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   async require(name: string): Promise<Server> {
     const server = await this.em.findOne(Server, { name: String(name).trim().toLowerCase() });
     if (!server) {
@@ -109,6 +126,7 @@ export class ServerService {
     set('username', data.username);
     set('authKind', data.authKind);
     set('keyPath', data.keyPath);
+    set('internalAddress', data.internalAddress);
     if (data.labels !== undefined) {
       server.labels = data.labels;
       changed.push('labels');

@@ -6,6 +6,7 @@ import type { PipelineEvents } from '../pipeline/events.js';
 import { mapLimit } from '../pipeline/exec/map-limit.js';
 import { DEFAULT_HOOK_TIMEOUT_MS, hasScript, hookEnv, runRemoteHook } from '../pipeline/hooks/hooks.js';
 import { readCurrent, releaseDir, switchCurrent } from '../pipeline/release/release-layout.js';
+import { relayCleanupCommand } from '../pipeline/distribution/relay-commands.js';
 import { connectSsh, type SshConnection } from '../pipeline/ssh/ssh.js';
 import { planRepair } from './fleet-repair.js';
 import type { Redactor } from '../redact.js';
@@ -74,7 +75,12 @@ export async function recoverTask(deps: RecoveryDeps, taskId: number): Promise<b
         const target = await servers.connectionDetails(row.server);
         const conn = await connectSsh(target, { connectTimeoutMs: deps.connectTimeoutMs ?? 5_000, keepaliveIntervalMs: 0, redactor: deps.redactor });
         try {
-          return { row, current: await readCurrent(conn, task.project.deployPath, AbortSignal.timeout(deps.readTimeoutMs ?? 10_000)), reached: true, conn };
+          const current = await readCurrent(conn, task.project.deployPath, AbortSignal.timeout(deps.readTimeoutMs ?? 10_000));
+          // A relay stage cut short leaves its task key and files behind: remove them now.
+          await conn
+            .exec(relayCleanupCommand(task.project.deployPath, task.project.id), { timeoutMs: deps.readTimeoutMs ?? 10_000 })
+            .catch((err) => deps.log.warn('recovery could not remove relay leftovers', { taskId, server: row.serverName, error: errorMessage(err) }));
+          return { row, current, reached: true, conn };
         } catch (err) {
           await conn.close();
           throw err;

@@ -72,6 +72,20 @@ export const gitRefSchema = z
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
   });
 
+/**
+ * A server's internal address, as its peers reach it: `host`, `host:port`, `[v6]`, `[v6]:port`
+ * or a bare IPv6 address. It ends up in authorized_keys `from=` and on ssh command lines (always
+ * quoted), so only address characters are accepted.
+ */
+export const internalAddressSchema = z
+  .string()
+  .trim()
+  .max(260, 'internal address must be at most 260 characters')
+  .refine(
+    (a) => /^(?:\[[0-9A-Fa-f:.]+\](?::\d{1,5})?|[0-9A-Fa-f]*:[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*|[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::\d{1,5})?)$/.test(a),
+    'internal address must be a host name or IP address, optionally with :port (10.0.0.5, 10.0.0.5:2222, [fd00::5]:22)',
+  );
+
 export const hostnameSchema = z
   .string({ message: 'host is required' })
   .trim()

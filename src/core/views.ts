@@ -13,6 +13,7 @@ export interface ServerView {
   keyPath: string | null;
   hasOwnKey: boolean;
   hostKeyFingerprint: string | null;
+  internalAddress: string | null;
   labels: string[];
   projects: string[];
   createdBy: string;
@@ -36,6 +37,7 @@ export interface ProjectView {
   /** The test project a commit must have succeeded on first. */
   promoteFrom: string | null;
   onFailure: Project['onFailure'];
+  distribution: Project['distribution'];
   hooks: HookScripts;
   lock: { by: string; reason: string | null; at: Date } | null;
   createdBy: string;
@@ -91,6 +93,7 @@ export function serverView(s: Server): ServerView {
     keyPath: s.keyPath ?? null,
     hasOwnKey: Boolean(s.privateKeyEnc) || Boolean(s.keyPath),
     hostKeyFingerprint: s.hostKeyFingerprint ?? null,
+    internalAddress: s.internalAddress ?? null,
     labels: [...s.labels],
     projects: s.projects.isInitialized() ? s.projects.getItems().map((p) => p.name).sort() : [],
     createdBy: s.createdBy,
@@ -123,6 +126,7 @@ export function projectView(p: Project): ProjectView {
     requiredApprovals: p.requiredApprovals,
     promoteFrom: p.promoteFrom ?? null,
     onFailure: p.onFailure,
+    distribution: p.distribution,
     hooks: projectHooks(p),
     lock: p.lockedBy ? { by: p.lockedBy, reason: p.lockReason ?? null, at: p.lockedAt ?? new Date(0) } : null,
     createdBy: p.createdBy,

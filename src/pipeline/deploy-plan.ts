@@ -9,6 +9,8 @@ export interface PlannedHost {
   serverId: number;
   /** Holds decrypted credentials: never log it. */
   target: SshTarget;
+  /** How the other servers reach this one (`host` or `host:port`); null: as the bot does. */
+  internalAddress?: string | null;
 }
 
 export interface DeployPlan {
@@ -23,6 +25,8 @@ export interface DeployPlan {
     keepReleases: number;
     maxParallel: number;
     onFailure: 'rollback' | 'continue';
+    /** How the package reaches the servers (see src/pipeline/distribution). Default auto. */
+    distribution?: 'auto' | 'direct' | 'relay';
   };
   ref: string;
   /** The commit pinned at request time (what the approver saw); null: resolve `ref` when running. */

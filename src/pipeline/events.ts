@@ -32,7 +32,21 @@ export type PipelineEvent =
   | { type: 'fleet.switched'; taskId: number; release: string | null; servers: number; of: number; skewMs: number; durationMs: number; at: Date }
   | { type: 'host.rolled_back'; taskId: number; host: string; release: string | null; at: Date }
   | { type: 'output'; taskId: number; host: string | null; stage: TaskStage | HostStage; stream: 'stdout' | 'stderr'; line: string; at: Date }
-  | { type: 'progress'; taskId: number; host: string; bytes: number; totalBytes: number; at: Date }
+  | {
+      type: 'progress';
+      taskId: number;
+      host: string;
+      bytes: number;
+      totalBytes: number;
+      /** Recent receive rate (distribution), when known. */
+      bytesPerSec?: number;
+      at: Date;
+    }
+  /** Which distribution the upload stage uses (after `auto` and the servers' checks). */
+  | { type: 'distribution.started'; taskId: number; strategy: 'direct' | 'relay'; at: Date }
+  /** Where a server gets (or, at its last such event, got) its copy from: `bot` or a server's name. */
+  | { type: 'host.source'; taskId: number; host: string; source: string; offset: number; at: Date }
+  | { type: 'distribution.note'; taskId: number; host: string | null; message: string; at: Date }
   | {
       type: 'task.finished';
       taskId: number;

@@ -40,6 +40,7 @@ const LANE_BOTTOM_PAD = 6;
 const ERROR_H = 24;
 const LANE_GAP = 8;
 const NAME_SIZE = 13;
+const COPY_SIZE = 10;
 
 /** Room check at load time: the fan-in needs a visible gap before `done`. */
 if (LANE_X + LANE_W + FAN_GAP > DONE_X) throw new Error('flow-layout-lanes: lanes do not fit the canvas');
@@ -128,13 +129,17 @@ function layoutLane(host: HostView, index: number, top: number): BodyParts & { c
   const body = emptyBody(top + height);
   body.panels.push({ id: laneId(index), role: failed ? 'lane-failed' : 'lane', box });
 
+  // Where its copy came from (relay distribution draws the chain this way) and how fast, under the name.
+  const copy = copyLine(host);
+  const nameY = copy ? centerY - 7 : centerY;
   body.texts.push(
-    simpleText(box.x + LANE_PAD, centeredBaseline(centerY, NAME_SIZE), cleanText(host.name) || '(unnamed)', failed ? 'danger' : 'strong', {
+    simpleText(box.x + LANE_PAD, centeredBaseline(nameY, NAME_SIZE), cleanText(host.name) || '(unnamed)', failed ? 'danger' : 'strong', {
       size: NAME_SIZE,
       bold: true,
       maxWidth: NAME_W - 12,
     }),
   );
+  if (copy) body.texts.push(simpleText(box.x + LANE_PAD, centeredBaseline(centerY + 9, COPY_SIZE), copy, 'muted', { size: COPY_SIZE, maxWidth: NAME_W - 12 }));
 
   let previous: SceneNode | undefined;
   HOST_STAGES.forEach((stage, i) => {
@@ -156,4 +161,12 @@ function layoutLane(host: HostView, index: number, top: number): BodyParts & { c
     body.texts.push(strip.text);
   }
   return { ...body, centerY };
+}
+
+/** `11.8 MB/s ← web-1`: the upload rate first (a long source name is what gets cut), then the source. */
+export function copyLine(host: HostView): string {
+  if (!host.source) return '';
+  const source = host.source === 'bot' ? 'bot' : cleanText(host.source);
+  const rate = host.bytesPerSec && host.bytesPerSec > 0 ? `${(host.bytesPerSec / 1e6).toFixed(1)} MB/s ` : '';
+  return `${rate}← ${source}`;
 }

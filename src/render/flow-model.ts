@@ -24,6 +24,10 @@ export interface HostView {
   stages: Record<HostStage, StageView>;
   /** Why this server failed; drawn beside its (first) failed stage. One line is shown. */
   error?: string;
+  /** Where its copy came from: `bot` or another server's name (relay distribution draws the chain). */
+  source?: string;
+  /** Its upload's throughput, bytes per second. */
+  bytesPerSec?: number;
 }
 
 export interface FlowSnapshot {
@@ -36,6 +40,8 @@ export interface FlowSnapshot {
   taskStages: Record<TaskStage, StageView>;
   /** Why a task stage failed (e.g. "git clone: repository not found"); drawn beside the failed stage. */
   taskError?: string;
+  /** How the package reached the servers: `direct` (the bot to each) or `relay` (servers feed each other). */
+  distribution?: 'direct' | 'relay';
   /** One entry per target server, in the order they should be listed. May be empty (before planning). */
   hosts: HostView[];
   /** The final join node. */

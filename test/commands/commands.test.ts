@@ -86,6 +86,17 @@ describe('server commands', () => {
     expect(ok('server add a root@h labels=x AGENT', 'server-add').auth).toEqual({ method: 'agent' });
   });
 
+  it('server add and edit take the internal address peers use (relay distribution); an empty one forgets it', () => {
+    expect(ok('server add web1 deploy@web1.example.com internal=10.0.0.5:2222', 'server-add').internal).toBe('10.0.0.5:2222');
+    expect(ok('server edit web1 internal=10.1.0.5', 'server-edit').changes).toEqual({ internal: '10.1.0.5' });
+    expect(ok('server edit web1 internal=', 'server-edit').changes).toEqual({ internal: null });
+  });
+
+  it('project settings take distribution=auto|direct|relay, and nothing else', () => {
+    expect(ok('project edit shop distribution=relay', 'project-edit').changes).toEqual({ distribution: 'relay' });
+    expect(fail('project edit shop distribution=torrent').error).toContain('auto');
+  });
+
   it('server add with IPv6 hosts in brackets', () => {
     const c = ok('server add v6 root@[::1]:22', 'server-add');
     expect([c.host, c.port]).toEqual(['::1', 22]);
@@ -238,7 +249,7 @@ describe('project commands', () => {
     expect(fail('project add a repo=r path=p servers=s extra').error).toBe('Unexpected `extra`.');
     const e = fail('project add a repo=r path=p servers=s foo=1');
     expect(e.error).toBe(
-      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= promote_from= title= on_failure= offline.',
+      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= promote_from= title= on_failure= distribution= offline.',
     );
     expect(e.usage).toBe(usageFor('project add'));
     expect(e.usage).toContain('/deploy project add <name> repo=<url>');

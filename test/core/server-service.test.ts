@@ -138,6 +138,15 @@ describe.each(STORE_KINDS)('ServerService on %s', (kind) => {
     expect(await db.em().count(Server, {})).toBe(1);
   });
 
+  it('keeps an internal address for peers, refuses one that is not an address, and forgets it on request', async () => {
+    const added = await db.services().servers.add(admin, { ...web1, keyPath, internalAddress: '198.18.0.5:2222' });
+    expect(added.internalAddress).toBe('198.18.0.5:2222');
+    await expect(db.services().servers.edit(admin, 'web-1', { internalAddress: '10.0.0.5; rm -rf /' })).rejects.toThrow(/internal address must be a host name or IP address/);
+    expect((await db.services().servers.show('web-1')).internalAddress).toBe('198.18.0.5:2222');
+    expect((await db.services().servers.edit(admin, 'web-1', { internalAddress: '[fd00::5]:22' })).internalAddress).toBe('[fd00::5]:22');
+    expect((await db.services().servers.edit(admin, 'web-1', { internalAddress: null })).internalAddress).toBeNull();
+  });
+
   it('says which servers exist when a name is unknown', async () => {
     await db.services().servers.add(admin, { ...web1, keyPath });
     await expect(db.services().servers.show('web-9')).rejects.toThrow('No server named web-9. Known servers: web-1.');

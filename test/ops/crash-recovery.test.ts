@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readlinkSync, symlinkSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readlinkSync, symlinkSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Release } from '../../src/db/entities/index.js';
@@ -43,6 +43,11 @@ describe('a bot killed with SIGKILL mid-deploy', () => {
     symlinkSync(`releases/${v1}`, join(web2, 'current.tmp'));
     renameSync(join(web2, 'current.tmp'), join(web2, 'current'));
 
+    // What a relay stage cut short by the kill would have left on a server (its stage directory).
+    const relayLeftover = join(f.servers[0]!.hostDir, `.deploybot-relay-${taskId}`);
+    mkdirSync(relayLeftover);
+    writeFileSync(join(relayLeftover, 'key'), 'a task key\n');
+
     // The killed process's lease runs out (2 s here) before anyone may recover the task.
     await new Promise((r) => setTimeout(r, 2_500));
     const runtime = await f.restart({ begin: false });
@@ -58,6 +63,7 @@ describe('a bot killed with SIGKILL mid-deploy', () => {
     expect(hosts[0]!.error).toContain(`current → ${v1} (recovery switched it from ${v2})`);
     expect(hosts[1]!.error).toContain(`current → ${v1}`);
     expect(readlinkSync(join(f.servers[0]!.hostDir, 'current'))).toBe(`releases/${v1}`);
+    expect(existsSync(relayLeftover)).toBe(false);
     const current = await runtime.app.orm.em.fork().find(Release, { isCurrent: true }, { populate: ['server'], orderBy: { server: { name: 'asc' } } });
     expect(current.map((r) => [r.server.name, r.releaseId])).toEqual([
       ['web-1', v1],

@@ -38,6 +38,17 @@ describe('renderFlowSvg', () => {
     expect(root.attrs['font-family']).toContain('DejaVu Sans');
   });
 
+  it('draws where each server got its copy from (the relay chain) and its throughput under its name', () => {
+    const snap = fiveServersRunning();
+    snap.distribution = 'relay';
+    snap.hosts = snap.hosts.map((h, i) => ({ ...h, source: i === 0 ? 'bot' : snap.hosts[i - 1]!.name.slice(0, 6), bytesPerSec: 11_800_000 }));
+    const texts = findAll(parseXml(renderFlowSvg(snap)), 'text').map(textContent);
+    expect(texts).toContain('11.8 MB/s ← bot');
+    expect(texts).toContain('11.8 MB/s ← web-01');
+    // Without sources (direct fan-out of old), nothing is added.
+    expect(findAll(parseXml(renderFlowSvg(fiveServersRunning())), 'text').map(textContent).some((t) => t.includes('←'))).toBe(false);
+  });
+
   it('escapes markup in titles, server names and errors: it stays text, never becomes elements', () => {
     const svg = renderFlowSvg(evil());
     const root = parseXml(svg);

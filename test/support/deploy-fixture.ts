@@ -8,7 +8,7 @@ import type { Actor } from '../../src/core/actor.js';
 import { DeployCoordinator } from '../../src/core/deploy-coordinator.js';
 import type { TaskView } from '../../src/core/views.js';
 import { createLogger, silentLogger } from '../../src/log.js';
-import { directFanout } from '../../src/pipeline/distribution/distributor.js';
+import { strategyDistributor } from '../../src/pipeline/distribution/distributor.js';
 import { PipelineEvents, type PipelineEvent } from '../../src/pipeline/events.js';
 import { GitMirrors } from '../../src/pipeline/git/git.js';
 import { TaskRunner, type TaskOutcome } from '../../src/pipeline/flows/task-runner.js';
@@ -51,7 +51,9 @@ export interface FixtureOptions {
   servers?: number;
   /** Extra files in the first commit (v1). */
   files?: Record<string, string>;
-  project?: { keepReleases?: number; hooks?: Partial<Record<'before_download' | 'after_download' | 'before_deploy' | 'after_deploy', string>>; maxParallel?: number; onFailure?: 'rollback' | 'continue' };
+  project?: { keepReleases?: number; hooks?: Partial<Record<'before_download' | 'after_download' | 'before_deploy' | 'after_deploy', string>>; maxParallel?: number; onFailure?: 'rollback' | 'continue'; distribution?: 'auto' | 'direct' | 'relay' };
+  /** Servers get their own home (where relay distribution installs its task key). */
+  privateHome?: boolean;
   passwordServer?: string;
   /** Wraps the runner's fenced writes (store fault injection). */
   records?: RunRecordsFactory;
@@ -70,7 +72,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
   const count = options.servers ?? 3;
   const servers = await Promise.all(
     Array.from({ length: count }, (_, i) =>
-      startSshd({ authorizedKey: key.publicKey, deployRoot: DEPLOY_ROOT, ...(i === 0 && options.passwordServer ? { password: options.passwordServer } : {}) }),
+      startSshd({ authorizedKey: key.publicKey, deployRoot: DEPLOY_ROOT, privateHome: options.privateHome ?? false, ...(i === 0 && options.passwordServer ? { password: options.passwordServer } : {}) }),
     ),
   );
   const repo = await makeRepo({
@@ -95,6 +97,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
     keepReleases: options.project?.keepReleases ?? 5,
     maxParallel: options.project?.maxParallel ?? 10,
     onFailure: options.project?.onFailure ?? 'rollback',
+    distribution: options.project?.distribution ?? 'auto',
     hooks: options.project?.hooks,
   });
 
@@ -114,7 +117,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
     events,
     log,
     redactor,
-    distributor: directFanout,
+    distributor: strategyDistributor,
     ssh: { connectTimeoutMs: 10_000, keepaliveIntervalMs: 5_000 },
     hookTimeoutMs: 60_000,
     ...(options.hookSandbox ? { hookSandbox: options.hookSandbox(dataDir) } : {}),

@@ -36,13 +36,13 @@ export async function startRacers(count: number, databaseUrl: string, dataDir: s
       const list = Array.isArray(commands) ? commands : children.map(() => commands);
       const answers = children.map((c) => c.next());
       // All writes first, in one tick: the racers receive them at the same moment.
-      children.forEach((c, i) => c.child.stdin.write(`${JSON.stringify(list[i])}\n`));
+      children.forEach((c, i) => c.child.stdin!.write(`${JSON.stringify(list[i])}\n`));
       return (await Promise.all(answers)).map((l) => JSON.parse(l) as RaceAnswer);
     },
     async close() {
       await Promise.all(children.map((c) => new Promise((resolve) => {
         c.child.once('exit', resolve);
-        c.child.stdin.end();
+        c.child.stdin!.end();
       })));
     },
   };

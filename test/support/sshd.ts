@@ -39,10 +39,12 @@ export interface SshdOptions {
   /** Absolute path the server's commands see; backed by `hostDir`. Default /srv/deploybot-test/app. */
   deployRoot?: string;
   /**
-   * A light server for benchmarks with many hosts: an empty private /root, so no command pays for
-   * root's shell start-up files (~130 ms with pyenv on these machines, see MACHINE-NOTES.md).
+   * Give the server its own empty home for root (bind-mounted over $HOME in its namespace), and
+   * read `~/.ssh/authorized_keys` there too: what a test writes to ~ stays on that server, never
+   * on this machine's real account (relay distribution installs keys there). It also skips
+   * root's shell start-up files.
    */
-  cleanHome?: boolean;
+  privateHome?: boolean;
 }
 
 export interface TestSshd {
@@ -51,6 +53,8 @@ export interface TestSshd {
   readonly username: 'root';
   /** The directory on this machine that the server sees at `deployRoot`. */
   readonly hostDir: string;
+  /** With `privateHome`: the directory the server sees as root's home. */
+  readonly homeDir: string;
   readonly deployRoot: string;
   /** Current host key, `SHA256:…` as printed by ssh-keygen. */
   readonly hostKeyFingerprint: string;
@@ -145,13 +149,13 @@ async function shadowWithRootPassword(password: string): Promise<string> {
   return lines.join('\n');
 }
 
-function sshdConfig(dir: string, port: number, passwordAuth: boolean): string {
+function sshdConfig(dir: string, port: number, passwordAuth: boolean, privateHome: boolean): string {
   return [
     `Port ${port}`,
     'ListenAddress 127.0.0.1',
     `HostKey ${join(dir, 'host_ed25519_key')}`,
     `PidFile ${join(dir, 'sshd.pid')}`,
-    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}${privateHome ? ' .ssh/authorized_keys' : ''}`,
     'StrictModes no',
     'UsePAM no',
     'PermitRootLogin yes',
@@ -186,10 +190,10 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const dir = makeScratchDir('deploybot-sshd-');
   const hostDir = join(dir, 'host');
   mkdirSync(hostDir);
+  const homeDir = join(dir, 'home');
+  if (options.privateHome) mkdirSync(homeDir, { mode: 0o700 });
   writeFileSync(join(dir, 'authorized_keys'), options.authorizedKey ? `${options.authorizedKey}\n` : '', { mode: 0o600 });
   const shadowPath = join(dir, 'shadow');
-  const homeDir = join(dir, 'home');
-  if (options.cleanHome) mkdirSync(homeDir, { mode: 0o700 });
   if (options.password !== undefined) writeFileSync(shadowPath, await shadowWithRootPassword(options.password), { mode: 0o640 });
 
   let fingerprint = await makeHostKey(dir);
@@ -201,7 +205,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
   const launch = async (): Promise<void> => {
     for (let attempt = 0; ; attempt++) {
       port ||= await freePort();
-      writeFileSync(join(dir, 'sshd_config'), sshdConfig(dir, port, options.password !== undefined));
+      writeFileSync(join(dir, 'sshd_config'), sshdConfig(dir, port, options.password !== undefined, options.privateHome === true));
       const child = spawn(
         'unshare',
         [
@@ -216,7 +220,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
           '-c',
           'mkdir -p "$DEPLOY_ROOT" && mount --bind "$HOST_DIR" "$DEPLOY_ROOT" && ' +
             '{ [ -z "$SHADOW" ] || mount --bind "$SHADOW" /etc/shadow; } && ' +
-            '{ [ -z "$CLEAN_HOME" ] || mount --bind "$CLEAN_HOME" /root; } && exec "$SSHD" -D -e -f "$CFG"',
+            '{ [ -z "$PRIVATE_HOME" ] || mount --bind "$PRIVATE_HOME" "${HOME:-/root}"; } && exec "$SSHD" -D -e -f "$CFG"',
         ],
         {
           env: {
@@ -224,7 +228,8 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
             DEPLOY_ROOT: deployRoot,
             HOST_DIR: hostDir,
             SHADOW: options.password !== undefined ? shadowPath : '',
-            CLEAN_HOME: options.cleanHome ? homeDir : '',
+            PRIVATE_HOME: options.privateHome ? homeDir : '',
+            HOME: '/root',
             SSHD,
             CFG: join(dir, 'sshd_config'),
           },
@@ -281,6 +286,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
     },
     username: 'root',
     hostDir,
+    homeDir,
     deployRoot,
     get hostKeyFingerprint() {
       return fingerprint;

@@ -76,9 +76,13 @@ export class ProgressLines {
           const head = `${p}   ${this.host(event.host, progress)}  ${stage} ${s.bad(SYMBOLS.fail)} ${this.took(event.durationMs)}${exit}${shown ? `: ${shown}` : ''}`;
           return [head, ...this.tail(event.outputTail), ...(detailed ? [] : this.summary(event.stage, progress, true))];
         }
-        if (detailed) return event.state === 'skipped' ? [] : [`${p}   ${this.host(event.host, progress)}  ${event.stage} ${s.ok(SYMBOLS.ok)} ${this.took(event.durationMs)}`];
+        if (detailed) return event.state === 'skipped' ? [] : [`${p}   ${this.host(event.host, progress)}  ${event.stage} ${s.ok(SYMBOLS.ok)} ${this.took(event.durationMs)}${event.stage === 'upload' ? copyFacts(progress.hosts.get(event.host)) : ''}`];
         return this.summary(event.stage, progress, false);
       }
+      case 'distribution.started':
+        return event.strategy === 'relay' ? [`${p} upload: relay (the bot sends one copy, the servers feed each other)`] : [];
+      case 'distribution.note':
+        return progress.hosts.size <= this.detailLimit ? [`${p}   ${event.host ? `${this.host(event.host, progress)}  ` : ''}${event.message}`] : [];
       case 'host.rolled_back':
         return [`${p}   ${this.host(event.host, progress)}  switched back${event.release ? ` to ${event.release}` : ''}`];
       case 'host.key.pinned':
@@ -138,4 +142,11 @@ export class ProgressLines {
     const lines = output.replace(/\s+$/, '').split('\n');
     return lines.slice(-this.tailLines).map((l) => `        ${this.style.dim('│')} ${l}`);
   }
+}
+
+/** ` · from web-1 · 11.8 MB/s`: where a server's copy came from, and how fast. */
+export function copyFacts(host: { source?: string; bytesPerSec?: number } | undefined): string {
+  if (!host?.source) return '';
+  const rate = host.bytesPerSec && host.bytesPerSec > 0 ? ` · ${(host.bytesPerSec / 1e6).toFixed(1)} MB/s` : '';
+  return ` · from ${host.source === 'bot' ? 'the bot' : host.source}${rate}`;
 }

@@ -39,6 +39,7 @@ function toServiceFields(c: ProjectChanges): ProjectEditInput {
   if (c.approvals !== undefined) out.requiredApprovals = c.approvals;
   if (c.promoteFrom !== undefined) out.promoteFrom = c.promoteFrom || null;
   if (c.onFailure !== undefined) out.onFailure = c.onFailure;
+  if (c.distribution !== undefined) out.distribution = c.distribution;
   return out;
 }
 
@@ -65,6 +66,7 @@ export function describeProject(p: ProjectView, live: { server: string; release:
         ['On failure', p.onFailure === 'rollback' ? 'switch every server back' : 'keep healthy servers on the new release'],
         ['Parallel servers', String(p.maxParallel)],
         ...(p.promoteFrom ? [['Promotes from', `${p.promoteFrom} (a commit must succeed there first)`] as [string, string]] : []),
+        ['Distribution', p.distribution === 'relay' ? 'relay (servers feed each other)' : p.distribution === 'direct' ? 'direct (the bot uploads to each server)' : 'auto (relay for big fleets and artifacts)'],
         ['Channel', p.notifyChannel ? channelRef(p.notifyChannel) : '—'],
         ['Hooks', hooks || 'none'],
       ],

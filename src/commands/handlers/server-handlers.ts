@@ -20,6 +20,7 @@ export function describeServer(s: ServerView): Reply {
     fields: [
       ['Address', `\`${s.username}@${s.hostname}:${s.port}\``],
       ['Auth', auth],
+      ['Internal address', s.internalAddress ? `\`${s.internalAddress}\`` : '— (peers use the address above)'],
       ['Host key', s.hostKeyFingerprint ? `\`${s.hostKeyFingerprint}\`` : 'not pinned yet (pinned at the first connection, or with `server check`)'],
       ['Labels', s.labels.length ? s.labels.join(', ') : '—'],
       ['Projects', s.projects.length ? s.projects.join(', ') : '—'],
@@ -48,6 +49,7 @@ export async function handleServerCommand(
         authKind: command.auth?.method ?? 'key',
         keyPath: command.auth?.method === 'key' ? expandHome(command.auth.keyPath) : undefined,
         labels: command.labels ?? [],
+        ...(command.internal !== undefined ? { internalAddress: command.internal } : {}),
       });
       const r = describeServer(added);
       return ok({ ...r, text: `Added server ${added.name} (${added.username}@${added.hostname}:${added.port}). Run \`server check ${added.name}\` to test it and pin its host key.` , blocks: [{ type: 'text', text: `:white_check_mark: Added server *${added.name}*. Run \`/deploy server check ${added.name}\` to test the connection and pin its host key.` }, ...r.blocks] });
@@ -68,7 +70,7 @@ export async function handleServerCommand(
     case 'server-edit': {
       const c = command.changes;
       if (c.keyPath !== undefined) assertNoPassphraseNeeded(expandHome(c.keyPath));
-      const edited = await services.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath: c.keyPath === undefined ? undefined : expandHome(c.keyPath), labels: c.labels });
+      const edited = await services.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath: c.keyPath === undefined ? undefined : expandHome(c.keyPath), labels: c.labels, internalAddress: c.internal });
       const r = describeServer(edited);
       return ok({ ...r, text: `Updated server ${edited.name}.`, blocks: [{ type: 'text', text: `:white_check_mark: Updated server *${edited.name}*.` }, ...r.blocks] });
     }
@@ -100,10 +102,11 @@ function assertNoPassphraseNeeded(keyPath: string): void {
 async function checkServer(name: string, acceptKey: string | undefined, actor: Actor, services: CoreServices, deps: CommandDeps): Promise<CommandOutcome> {
   const server = await services.servers.require(name);
   const target = await services.servers.connectionDetails(server);
+  const peers = await services.servers.relayPeers(server.name);
   let probe: ProbeResult;
   let repinned: string | null = null;
   try {
-    probe = await deps.probe(target);
+    probe = await deps.probe(target, { peers });
   } catch (err) {
     if (!(err instanceof HostKeyMismatchError)) throw err;
     if (!acceptKey) {
@@ -117,7 +120,7 @@ async function checkServer(name: string, acceptKey: string | undefined, actor: A
       throw new UserError(`${server.name} presents ${err.observed}, not ${acceptKey}: nothing was changed. Check the key on the machine again.`);
     }
     repinned = err.expected;
-    probe = await deps.probe({ ...target, hostKeyFingerprint: err.observed });
+    probe = await deps.probe({ ...target, hostKeyFingerprint: err.observed }, { peers });
   }
   // The service compares again, in one conditional update: a key pinned meanwhile is never overwritten.
   const pinned = await services.servers.pinHostKey(actor, server.name, probe.fingerprint, repinned ? { replacing: repinned } : {});
@@ -126,11 +129,22 @@ async function checkServer(name: string, acceptKey: string | undefined, actor: A
     : pinned.changed
       ? `Host key pinned: \`${probe.fingerprint}\``
       : `Host key matches the pinned one: \`${probe.fingerprint}\``;
+  const relay = relayLine(probe);
   return ok(
     withData(reply(
-      `${server.name} is reachable (${probe.system}, ${probe.latencyMs} ms). ${keyLine.replace(/`/g, '')}`,
+      `${server.name} is reachable (${probe.system}, ${probe.latencyMs} ms). ${keyLine.replace(/`/g, '')}${relay ? `. ${relay.replace(/[`*]/g, '')}` : ''}`,
       { type: 'text', text: `:white_check_mark: *${server.name}* is reachable as \`${target.username}@${target.host}:${target.port}\` (${probe.latencyMs} ms): ${probe.system}` },
       { type: 'text', text: keyLine },
-    ), { server: server.name, reachable: true, latencyMs: probe.latencyMs, system: probe.system, hostKeyFingerprint: probe.fingerprint, pinned: pinned.changed, repinnedFrom: repinned }),
+      ...(relay ? [{ type: 'text' as const, text: relay }] : []),
+    ), { server: server.name, reachable: true, latencyMs: probe.latencyMs, system: probe.system, hostKeyFingerprint: probe.fingerprint, pinned: pinned.changed, repinnedFrom: repinned, relay: relay ?? null }),
   );
+}
+
+/** Whether the server can relay: its tools, then which peers it reaches (names are config, not user text). */
+function relayLine(probe: ProbeResult): string | null {
+  const r = probe.relay;
+  if (!r) return null;
+  if (r.missing.length) return `Cannot relay (served directly by the bot): missing ${r.missing.join(', ')}`;
+  if (r.unreachable.length) return `Can relay, but cannot reach ${r.unreachable.join(', ')} over SSH: set their \`internal=\` address, or they are served directly`;
+  return r.reachable.length ? `Can relay: has ssh and GNU tail, reaches ${r.reachable.join(', ')}` : 'Can relay: has ssh and GNU tail (no peers in its projects yet)';
 }

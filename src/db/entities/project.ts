@@ -3,11 +3,13 @@ import type { Server } from './server.js';
 
 export type Environment = 'test' | 'prod';
 export type FailurePolicy = 'rollback' | 'continue';
+/** How the package reaches the servers: the bot to each (`direct`), servers feeding each other (`relay`), or chosen per deploy (`auto`). */
+export type DistributionSetting = 'auto' | 'direct' | 'relay';
 
 /** What to deploy (a git repository), where (servers + absolute path), and under which rules. */
 export class Project {
   /** Properties with defaults: optional when creating. */
-  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'requiredApprovals' | 'onFailure' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
+  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'requiredApprovals' | 'onFailure' | 'distribution' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
   id!: number;
   name!: string;
   title!: string;
@@ -28,6 +30,7 @@ export class Project {
   /** The test project a commit must have succeeded on before this one deploys it. */
   promoteFrom?: string | null;
   onFailure: FailurePolicy = 'rollback';
+  distribution: DistributionSetting = 'auto';
   hookBeforeDownload: string = '';
   hookAfterDownload: string = '';
   hookBeforeDeploy: string = '';
@@ -61,6 +64,7 @@ export const ProjectSchema = new EntitySchema<Project>({
     requiredApprovals: { type: 'integer', default: 1 },
     promoteFrom: { type: 'string', length: 63, nullable: true },
     onFailure: { type: 'string', length: 16, default: 'rollback' },
+    distribution: { type: 'string', length: 16, default: 'auto' },
     hookBeforeDownload: { type: 'text', default: '' },
     hookAfterDownload: { type: 'text', default: '' },
     hookBeforeDeploy: { type: 'text', default: '' },

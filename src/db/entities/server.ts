@@ -21,6 +21,8 @@ export class Server {
   passwordEnc?: string | null;
   /** Pinned host key, `SHA256:<base64>`, recorded by the first successful connection. */
   hostKeyFingerprint?: string | null;
+  /** How the other servers reach this one (`host` or `host:port`), when it differs from `hostname`. */
+  internalAddress?: string | null;
   labels: string[] = [];
   projects = new Collection<Project>(this);
   createdBy!: string;
@@ -43,6 +45,7 @@ export const ServerSchema = new EntitySchema<Server>({
     passphraseEnc: { type: 'text', nullable: true, lazy: true },
     passwordEnc: { type: 'text', nullable: true, lazy: true },
     hostKeyFingerprint: { type: 'string', length: 128, nullable: true },
+    internalAddress: { type: 'text', nullable: true },
     labels: { type: 'json' },
     projects: { kind: 'm:n', entity: 'Project', mappedBy: 'servers' },
     createdBy: { type: 'string', length: 64 },

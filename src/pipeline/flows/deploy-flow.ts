@@ -7,6 +7,16 @@ import { newReleaseId } from '../release/release-id.js';
 import { discardUpload, partialDir, planCleanup, prepareHost, releaseDir, removeReleases } from '../release/release-layout.js';
 import { connectOrFail, errorText, StageFailure, type HostRun, type RunContext } from './run-context.js';
 import { runSwitchPhase } from './fleet-switch.js';
+import type { FleetDelivery } from '../distribution/distributor.js';
+import { Semaphore } from '../exec/semaphore.js';
+import { closeDelivery, startDelivery } from './upload-delivery.js';
+
+const beforeDeploySlots = new WeakMap<RunContext, Semaphore>();
+const hookSlots = (ctx: RunContext) => {
+  let slots = beforeDeploySlots.get(ctx);
+  if (!slots) beforeDeploySlots.set(ctx, (slots = new Semaphore(ctx.plan.project.maxParallel)));
+  return slots;
+};
 
 /**
  * The deploy flow:
@@ -51,7 +61,13 @@ export async function runDeployFlow(ctx: RunContext): Promise<void> {
     // The workspace can be large (node_modules after a build): free it before the long upload.
     await sandbox.removeBuildDirs(build);
 
-    await ctx.eachHost(ctx.hosts, (host) => uploadAndPrepare(ctx, host, artifact, facts));
+    // The distributor sees the whole fleet (a relay needs every server in the stage at once).
+    const delivery = await startDelivery(ctx, artifact);
+    try {
+      await ctx.eachHost(ctx.hosts, (host) => uploadAndPrepare(ctx, host, artifact, facts, delivery), delivery.parallel);
+    } finally {
+      await closeDelivery(ctx, delivery);
+    }
     await barrier(ctx, facts.releaseId);
 
     await runSwitchPhase(ctx, { kind: 'deploy', release: () => facts.releaseId, hookEnv: (host) => remoteHookEnv(ctx, host, facts), facts });
@@ -82,7 +98,7 @@ function remoteHookEnv(ctx: RunContext, host: HostRun, facts: HookFacts, extra: 
   });
 }
 
-async function uploadAndPrepare(ctx: RunContext, host: HostRun, artifact: Artifact, facts: HookFacts): Promise<void> {
+async function uploadAndPrepare(ctx: RunContext, host: HostRun, artifact: Artifact, facts: HookFacts, delivery: FleetDelivery): Promise<void> {
   const path = ctx.plan.project.deployPath;
   const conn = host.conn!;
   const uploaded = await ctx.hostStage(host, 'upload', async () => {
@@ -91,18 +107,17 @@ async function uploadAndPrepare(ctx: RunContext, host: HostRun, artifact: Artifa
     host.releases = state.releases;
     await ctx.recorder.setPreviousRelease(host.name, state.current);
     // Extracted into .partial and renamed to the release only when complete, in one command.
-    await ctx.deps.distributor.deliver(conn, artifact, partialDir(path, facts.releaseId), {
-      signal: ctx.signal,
-      renameTo: releaseDir(path, facts.releaseId),
-      onProgress: (bytes) => {
-        ctx.emit({ type: 'progress', host: host.name, bytes, totalBytes: artifact.bytes });
-        ctx.recorder.touch();
-      },
-    });
+    await delivery.deliver(host.name, partialDir(path, facts.releaseId), { signal: ctx.signal, renameTo: releaseDir(path, facts.releaseId) });
     await ctx.recorder.addRelease(host.planned.serverId, facts.releaseId, facts.commit, releaseDir(path, facts.releaseId));
   });
   if (!uploaded) return ctx.skipHostStage(host, 'before_deploy');
-  await remoteHookStage(ctx, host, 'before_deploy', facts, ctx.signal);
+  // Uploads may run wider than `parallel` (the distribution decides); hooks keep the project's bound.
+  const release = await hookSlots(ctx).acquire();
+  try {
+    await remoteHookStage(ctx, host, 'before_deploy', facts, ctx.signal);
+  } finally {
+    release();
+  }
 }
 
 /** A remote hook as a host stage, in the new release's directory; skipped when there is no script. */

@@ -194,10 +194,10 @@ export class RunContext {
     void this.recorder.hostStage(host.name, stage, 'skipped');
   }
 
-  /** Runs fn for each host, at most the project's max parallel hosts at once. */
-  async eachHost(hosts: readonly HostRun[], fn: (host: HostRun) => Promise<void>): Promise<void> {
+  /** Runs fn for each host, at most `limit` (default: the project's max parallel hosts) at once. */
+  async eachHost(hosts: readonly HostRun[], fn: (host: HostRun) => Promise<void>, limit = this.plan.project.maxParallel): Promise<void> {
     const queue = [...hosts];
-    const workers = Array.from({ length: Math.min(this.plan.project.maxParallel, queue.length) }, async () => {
+    const workers = Array.from({ length: Math.min(limit, queue.length) }, async () => {
       for (let host = queue.shift(); host; host = queue.shift()) await fn(host);
     });
     await Promise.all(workers);

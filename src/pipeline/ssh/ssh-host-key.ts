@@ -49,13 +49,17 @@ export class HostKeyMismatchError extends OperationalError {
 export function hostKeyCheck(pinned: string | null | undefined): {
   verify: (rawKey: Buffer) => boolean;
   observed: () => string | null;
+  /** The key itself (wire-format blob), for a known_hosts line that servers use between themselves. */
+  observedKey: () => Buffer | null;
   refused: () => boolean;
 } {
   let observed: string | null = null;
+  let observedKey: Buffer | null = null;
   let refused = false;
   return {
     verify: (rawKey: Buffer) => {
       observed = sshFingerprint(rawKey);
+      observedKey = Buffer.from(rawKey);
       if (pinned && !fingerprintsMatch(pinned, observed)) {
         refused = true;
         return false;
@@ -63,6 +67,19 @@ export function hostKeyCheck(pinned: string | null | undefined): {
       return true;
     },
     observed: () => observed,
+    observedKey: () => observedKey,
     refused: () => refused,
   };
+}
+
+/**
+ * The key's OpenSSH public-key text (`ssh-ed25519 AAAA…`), from its wire-format blob (a string
+ * naming the type comes first). Written into known_hosts files so servers can verify each other
+ * with the key the bot pinned, never by trust on first use.
+ */
+export function publicKeyLine(blob: Buffer): string {
+  const len = blob.readUInt32BE(0);
+  const type = blob.subarray(4, 4 + len).toString('latin1');
+  if (!/^[a-z0-9@.-]+$/.test(type)) throw new OperationalError('unexpected host key type');
+  return `${type} ${blob.toString('base64')}`;
 }

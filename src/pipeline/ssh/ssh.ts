@@ -5,7 +5,7 @@ import type { TextRedactor } from '../exec/output-capture.js';
 import { Semaphore } from '../exec/semaphore.js';
 import { classifyConnectError, connectionLostError } from './ssh-errors.js';
 import { ChannelOpenError, execOnChannel, showCommand } from './ssh-exec.js';
-import { HostKeyMismatchError, hostKeyCheck } from './ssh-host-key.js';
+import { HostKeyMismatchError, hostKeyCheck, publicKeyLine } from './ssh-host-key.js';
 import { killTaggedCommand, newExecId, tagCommand } from './ssh-remote-kill.js';
 import type { SshConnectOptions, SshExecOptions, SshExecResult, SshTarget } from './ssh-types.js';
 
@@ -55,6 +55,8 @@ export class SshConnection {
     readonly fingerprint: string,
     private readonly redactor: TextRedactor,
     maxChannels: number,
+    /** The host key the server presented, as `type base64` (see publicKeyLine). */
+    readonly hostPublicKey: string | null = null,
   ) {
     this.channels = new Semaphore(maxChannels);
     this.closedPromise = new Promise((resolve) => client.once('close', () => resolve()));
@@ -234,7 +236,8 @@ export function connectSsh(target: SshTarget, options: SshConnectOptions): Promi
         client.destroy();
         return reject(new OperationalError(`${target.name} did not present a host key`));
       }
-      resolve(new SshConnection(client, target, fingerprint, redactor, options.maxChannels ?? DEFAULT_MAX_CHANNELS));
+      const blob = hostKey.observedKey();
+      resolve(new SshConnection(client, target, fingerprint, redactor, options.maxChannels ?? DEFAULT_MAX_CHANNELS, blob ? publicKeyLine(blob) : null));
     });
     client.on('error', fail);
     const onEarlyClose = () => fail(Object.assign(new Error('connection closed during handshake'), { code: 'ECONNRESET' }));

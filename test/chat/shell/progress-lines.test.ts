@@ -71,6 +71,21 @@ describe('ProgressLines', () => {
     ]);
   });
 
+  it('tells a relayed upload, and where each server got its copy from and how fast', () => {
+    const out = run(['web-1', 'web-2'], [
+      { type: 'distribution.started', strategy: 'relay' },
+      { type: 'host.source', host: 'web-1', source: 'bot', offset: 0 },
+      { type: 'host.source', host: 'web-2', source: 'web-1', offset: 0 },
+      { type: 'progress', host: 'web-2', bytes: 5_000_000, totalBytes: 20_000_000, bytesPerSec: 11_800_000 },
+      { type: 'distribution.note', host: 'web-2', message: 'leaving web-1: too slow' },
+      { type: 'host.stage.started', host: 'web-2', stage: 'upload' },
+      { type: 'host.stage.finished', host: 'web-2', stage: 'upload', state: 'done', durationMs: 1700 },
+    ]);
+    expect(out.some((l) => l.includes('upload: relay'))).toBe(true);
+    expect(out.some((l) => l.includes('leaving web-1: too slow'))).toBe(true);
+    expect(out.find((l) => l.includes('web-2') && l.includes('upload ✓'))).toMatch(/from web-1 · 11\.8 MB\/s$/);
+  });
+
   it('says where a successful release went live', () => {
     const out = run(['web-1'], [{ type: 'task.finished', status: 'success', releaseId: '20261123-100000-12-3f2a9c1', commit: SHA, durationMs: 5000, hosts: [{ name: 'web-1', release: '20261123-100000-12-3f2a9c1', failed: false }] }]);
     expect(out.at(-1)).toBe('[#12] ✓ deploy #12 of api v1.2.0 succeeded in 5.0s: 20261123-100000-12-3f2a9c1 is live on 1 server');

@@ -22,11 +22,11 @@ const v = (value: string | null) => ({ value: { type: 'plain_text_input', value 
 
 const server: ServerView = {
   name: 'web-1', hostname: 'web1.example.com', port: 2222, username: 'deploy', authKind: 'key', keyPath: '/keys/web', hasOwnKey: true,
-  hostKeyFingerprint: null, labels: ['eu', 'blue'], projects: [], createdBy: 'UADMIN01', createdAt: new Date(0),
+  hostKeyFingerprint: null, internalAddress: null, labels: ['eu', 'blue'], projects: [], createdBy: 'UADMIN01', createdAt: new Date(0),
 };
 const project: ProjectView = {
   name: 'shop', title: 'Shop', repoUrl: 'git@github.com:acme/shop.git', environment: 'prod', deployPath: '/srv/shop', servers: ['web-1', 'web-2'],
-  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, requiredApprovals: 1, promoteFrom: null, onFailure: 'rollback',
+  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, requiredApprovals: 1, promoteFrom: null, onFailure: 'rollback', distribution: 'auto',
   hooks: { before_download: '', after_download: 'npm ci', before_deploy: 'x'.repeat(3001), after_deploy: 'systemctl reload shop' },
   lock: null, createdBy: 'UADMIN01', createdAt: new Date(0),
 };
