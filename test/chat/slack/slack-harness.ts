@@ -19,6 +19,8 @@ import {
   type ViewSubmissionFields,
 } from '../../support/slack-requests.js';
 import { makeScratchDir, removeScratchDir } from '../../support/scratch-dirs.js';
+import type { ChannelSpec } from '../../support/slack-channels.js';
+import type { RateLimit } from '../../support/slack-rate-limits.js';
 
 /**
  * The whole Slack adapter as it runs in production: real config → SQLite → runtime → Bolt HTTP
@@ -53,11 +55,29 @@ export interface SlackHarness {
   suggest(fields: BlockSuggestionFields, send?: SendOptions): Promise<SlackHttpResponse>;
   /** The latest views.open call recorded after `mark`. */
   openedView(mark: number): Promise<Args & { view: Record<string, unknown> }>;
+  /** The test expects Slack to refuse calls like these (e.g. not_in_channel); they don't fail it. */
+  expectRefusal(predicate: (call: RecordedCall) => boolean): void;
+  /**
+   * Throws when Slack refused a call of the bot that no `failNext` planned and no `expectRefusal`
+   * allowed: run it after each test (`afterEach(() => h.expectNoRefusals())`).
+   */
+  expectNoRefusals(): void;
   close(): Promise<void>;
 }
 
-export async function startSlackHarness(options: { env?: Record<string, string> } = {}): Promise<SlackHarness> {
-  const standIn = await startSlackApiStandIn({ token: TOKEN });
+/** The workspace the harness plays: the channels tests use, with the bot in them. */
+export const HARNESS_CHANNELS: Record<string, ChannelSpec> = {
+  C0DEPLOYS: { name: 'deploys' },
+  C0RESULTS: { name: 'results' },
+  C0NOTIFY1: { name: 'notify' },
+};
+
+export async function startSlackHarness(
+  options: { env?: Record<string, string>; channels?: Record<string, ChannelSpec>; rateLimits?: Record<string, RateLimit> } = {},
+): Promise<SlackHarness> {
+  const standIn = await startSlackApiStandIn({ token: TOKEN, channels: { ...HARNESS_CHANNELS, ...options.channels }, ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
+  const allowed: ((call: RecordedCall) => boolean)[] = [];
+  let checked = 0;
   const dataDir = makeScratchDir('deploybot-slack-');
   const config = loadConfig(
     {
@@ -108,6 +128,20 @@ export async function startSlackHarness(options: { env?: Record<string, string> 
     async openedView(from) {
       const call = await next(from, (c) => c.method === 'views.open');
       return call.args as Args & { view: Record<string, unknown> };
+    },
+    expectRefusal(predicate) {
+      allowed.push(predicate);
+    },
+    expectNoRefusals() {
+      const all = standIn.refusals();
+      const fresh = all.slice(checked);
+      checked = all.length;
+      const unexpected = fresh.filter((c) => !allowed.some((p) => p(c)));
+      allowed.length = 0;
+      if (unexpected.length) {
+        const lines = unexpected.map((c) => `${c.method} → ${c.status} ${JSON.stringify(c.response)} (args ${JSON.stringify(c.args).slice(0, 400)})`);
+        throw new Error(`Slack refused ${unexpected.length} call(s) of the bot:\n${lines.join('\n')}`);
+      }
     },
     async close() {
       await slack.stop();

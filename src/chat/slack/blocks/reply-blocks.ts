@@ -21,7 +21,20 @@ function section(text: string): types.SectionBlock {
   return { type: 'section', text: mrkdwn(text) };
 }
 
+/** A block with nothing to show (the `refs` of an empty repository): Slack refuses empty texts. */
+function isEmpty(block: ReplyBlock): boolean {
+  switch (block.type) {
+    case 'list':
+      return block.items.every((item) => item.trim() === '');
+    case 'fields':
+      return block.fields.length === 0;
+    default:
+      return block.text.trim() === '';
+  }
+}
+
 function blocksOf(block: ReplyBlock): types.KnownBlock[] {
+  if (isEmpty(block)) return [];
   switch (block.type) {
     case 'heading':
       // Header blocks are plain text: mrkdwn markers would show literally.
@@ -29,7 +42,7 @@ function blocksOf(block: ReplyBlock): types.KnownBlock[] {
     case 'text':
       return splitText(block.text, LIMITS.sectionText).map(section);
     case 'list':
-      return splitText(block.items.map((item) => `• ${item}`).join('\n'), LIMITS.sectionText).map(section);
+      return splitText(block.items.filter((item) => item.trim() !== '').map((item) => `• ${item}`).join('\n'), LIMITS.sectionText).map(section);
     case 'code': {
       // Fences take 6 characters (+2 newlines); a fence inside the code would end the block early.
       const body = block.text.replace(/```/g, "'''");
@@ -50,6 +63,8 @@ function blocksOf(block: ReplyBlock): types.KnownBlock[] {
 
 export function replyBlocks(reply: Reply, maxBlocks: number = LIMITS.messageBlocks): types.KnownBlock[] {
   const all = reply.blocks.flatMap(blocksOf);
+  // Every block was empty: the plain statement is the message.
+  if (all.length === 0 && reply.text.trim() !== '') return splitText(reply.text, LIMITS.sectionText).map(section);
   if (all.length <= maxBlocks) return all;
   const kept = all.slice(0, maxBlocks - 1);
   kept.push({ type: 'context', elements: [mrkdwn(`…${all.length - kept.length} more block(s) left out: Slack shows at most ${maxBlocks} per message.`)] });
