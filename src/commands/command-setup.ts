@@ -105,6 +105,8 @@ const PROJECT_SPECS = {
   parallel: int(1),
   title: text,
   on_failure: oneOf(['rollback', 'continue'] as const),
+  notify_approvers: oneOf(['mention', 'dm', 'none'] as const),
+  notify_requester: oneOf(['mention', 'dm', 'none'] as const),
 };
 
 const emptyClears = <T>(spec: OptionSpec<T>, empty: T): OptionSpec<T> => ({
@@ -116,9 +118,11 @@ const emptyClears = <T>(spec: OptionSpec<T>, empty: T): OptionSpec<T> => ({
 const PROJECT_EDIT_SPECS = { ...PROJECT_SPECS, approvers: emptyClears(users, []), title: emptyClears(text, '') };
 
 function toChanges(values: Partial<Record<keyof typeof PROJECT_SPECS, unknown>>): ProjectChanges {
-  const { on_failure: onFailure, ...rest } = values;
+  const { on_failure: onFailure, notify_approvers: notifyApprovers, notify_requester: notifyRequester, ...rest } = values;
   const changes = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as ProjectChanges;
   if (onFailure !== undefined) changes.onFailure = onFailure as ProjectChanges['onFailure'];
+  if (notifyApprovers !== undefined) changes.notifyApprovers = notifyApprovers as ProjectChanges['notifyApprovers'];
+  if (notifyRequester !== undefined) changes.notifyRequester = notifyRequester as ProjectChanges['notifyRequester'];
   return changes;
 }
 

@@ -50,7 +50,12 @@ export interface ProjectSettings {
   parallel?: number;
   title?: string;
   onFailure?: OnFailure;
+  notifyApprovers?: NoticeMode;
+  notifyRequester?: NoticeMode;
 }
+
+/** How approvers / the requester hear about a deploy: mention, dm (and mention), none. */
+export type NoticeMode = 'mention' | 'dm' | 'none';
 
 export type ProjectChanges = Partial<ProjectSettings>;
 export type HookChanges = Partial<Record<HookName, HookSource>>;

@@ -41,7 +41,7 @@ const ENTRIES: readonly UsageEntry[] = [
     group: 'projects',
     usage:
       `${P} project add <name> repo=<url> path=<dir> servers=<a,b> [env=test|prod] [keep=<n>] [branch=<b>]` +
-      ' [approvers=@a,@b] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue]',
+      ' [approvers=@a,@b] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue] [notify_approvers=dm|mention|none] [notify_requester=mention|dm|none]',
     summary: 'add a project',
   },
   { path: 'project list', group: 'projects', usage: `${P} project list`, summary: 'list projects' },

@@ -26,6 +26,9 @@ export const hooksSchema = z
   .strict();
 export type HooksInput = z.input<typeof hooksSchema>;
 
+/** mention | dm | none (see NoticeMode). */
+const noticeSchema = (key: string) => z.enum(['mention', 'dm', 'none'], { message: `${key} must be mention, dm or none` });
+
 const projectFields = {
   name: slugSchema('project name'),
   title: z.string().trim().max(200, 'title must be at most 200 characters').optional(),
@@ -39,6 +42,8 @@ const projectFields = {
   notifyChannel: channelIdSchema.nullable().optional(),
   maxParallel: countSchema('parallel', 1, 500).default(10),
   onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).default('rollback'),
+  notifyApprovers: noticeSchema('notify_approvers').default('dm'),
+  notifyRequester: noticeSchema('notify_requester').default('mention'),
   hooks: hooksSchema.partial().optional(),
 };
 
@@ -64,6 +69,8 @@ export const projectEditSchema = z
     notifyChannel: channelIdSchema.nullable().optional(),
     maxParallel: countSchema('parallel', 1, 500).optional(),
     onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).optional(),
+    notifyApprovers: noticeSchema('notify_approvers').optional(),
+    notifyRequester: noticeSchema('notify_requester').optional(),
     hooks: hooksSchema.partial().optional(),
   })
   .strict();

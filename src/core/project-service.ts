@@ -37,6 +37,8 @@ export class ProjectService {
       notifyChannel: data.notifyChannel ?? null,
       maxParallel: data.maxParallel,
       onFailure: data.onFailure,
+      notifyApprovers: data.notifyApprovers,
+      notifyRequester: data.notifyRequester,
       hookBeforeDownload: data.hooks?.before_download ?? '',
       hookAfterDownload: data.hooks?.after_download ?? '',
       hookBeforeDeploy: data.hooks?.before_deploy ?? '',
@@ -102,6 +104,8 @@ export class ProjectService {
     assign('notifyChannel', data.notifyChannel);
     assign('maxParallel', data.maxParallel);
     assign('onFailure', data.onFailure);
+    assign('notifyApprovers', data.notifyApprovers);
+    assign('notifyRequester', data.notifyRequester);
     if (data.servers) {
       const servers = await this.requireServers(data.servers);
       const before = project.servers.getItems().map((s) => s.name).sort().join(',');

@@ -32,6 +32,8 @@ export interface ProjectView {
   notifyChannel: string | null;
   maxParallel: number;
   onFailure: Project['onFailure'];
+  notifyApprovers: Project['notifyApprovers'];
+  notifyRequester: Project['notifyRequester'];
   hooks: HookScripts;
   lock: { by: string; reason: string | null; at: Date } | null;
   createdBy: string;
@@ -110,6 +112,8 @@ export function projectView(p: Project): ProjectView {
     notifyChannel: p.notifyChannel ?? null,
     maxParallel: p.maxParallel,
     onFailure: p.onFailure,
+    notifyApprovers: p.notifyApprovers,
+    notifyRequester: p.notifyRequester,
     hooks: projectHooks(p),
     lock: p.lockedBy ? { by: p.lockedBy, reason: p.lockReason ?? null, at: p.lockedAt ?? new Date(0) } : null,
     createdBy: p.createdBy,

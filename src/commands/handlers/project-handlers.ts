@@ -34,6 +34,8 @@ function toServiceFields(c: ProjectChanges): ProjectEditInput {
   if (c.channel !== undefined) out.notifyChannel = channelId(c.channel);
   if (c.parallel !== undefined) out.maxParallel = c.parallel;
   if (c.onFailure !== undefined) out.onFailure = c.onFailure;
+  if (c.notifyApprovers !== undefined) out.notifyApprovers = c.notifyApprovers;
+  if (c.notifyRequester !== undefined) out.notifyRequester = c.notifyRequester;
   return out;
 }
 
@@ -54,6 +56,7 @@ export function describeProject(p: ProjectView, live: { server: string; release:
         ['On failure', p.onFailure === 'rollback' ? 'switch every server back' : 'keep healthy servers on the new release'],
         ['Parallel servers', String(p.maxParallel)],
         ['Channel', p.notifyChannel ? `<#${p.notifyChannel}>` : '—'],
+        ['Notices', `approvers: ${p.notifyApprovers}, requester: ${p.notifyRequester}`],
         ['Hooks', hooks || 'none'],
       ],
     },

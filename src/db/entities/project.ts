@@ -3,11 +3,13 @@ import type { Server } from './server.js';
 
 export type Environment = 'test' | 'prod';
 export type FailurePolicy = 'rollback' | 'continue';
+/** How people hear about a deploy: a mention in the task message/thread, a direct message as well, or nothing. */
+export type NoticeMode = 'mention' | 'dm' | 'none';
 
 /** What to deploy (a git repository), where (servers + absolute path), and under which rules. */
 export class Project {
   /** Properties with defaults: optional when creating. */
-  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'onFailure' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
+  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'onFailure' | 'notifyApprovers' | 'notifyRequester' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
   id!: number;
   name!: string;
   title!: string;
@@ -21,6 +23,10 @@ export class Project {
   notifyChannel?: string | null;
   maxParallel: number = 10;
   onFailure: FailurePolicy = 'rollback';
+  /** Approvers of a request: mentioned in its message and sent a DM (`dm`), only mentioned, or neither. */
+  notifyApprovers: NoticeMode = 'dm';
+  /** The requester, when the deploy is approved, rejected, succeeds, fails or is interrupted. */
+  notifyRequester: NoticeMode = 'mention';
   hookBeforeDownload: string = '';
   hookAfterDownload: string = '';
   hookBeforeDeploy: string = '';
@@ -51,6 +57,8 @@ export const ProjectSchema = new EntitySchema<Project>({
     notifyChannel: { type: 'string', length: 32, nullable: true },
     maxParallel: { type: 'integer', default: 10 },
     onFailure: { type: 'string', length: 16, default: 'rollback' },
+    notifyApprovers: { type: 'string', length: 8, default: 'dm' },
+    notifyRequester: { type: 'string', length: 8, default: 'mention' },
     hookBeforeDownload: { type: 'text', default: '' },
     hookAfterDownload: { type: 'text', default: '' },
     hookBeforeDeploy: { type: 'text', default: '' },

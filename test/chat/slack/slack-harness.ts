@@ -21,6 +21,17 @@ import {
 import { makeScratchDir, removeScratchDir } from '../../support/scratch-dirs.js';
 import type { ChannelSpec } from '../../support/slack-channels.js';
 import type { RateLimit } from '../../support/slack-rate-limits.js';
+import { SlackBudget } from '../../../src/chat/slack/task-status/slack-budget.js';
+
+/**
+ * Slack's tiers at ten times the speed: the stand-in enforces them, and the bot's budget is set
+ * to the same numbers with the production margin (45 of 50 updates per window).
+ */
+export const FAST_TIERS: Record<string, RateLimit> = {
+  'chat.update': { calls: 50, windowMs: 6000, per: 'workspace' },
+  'chat.postMessage': { calls: 60, windowMs: 6000, per: 'channel' },
+};
+export const fastBudget = (): SlackBudget => new SlackBudget({ updates: 45, postsPerChannel: 50, windowMs: 6000 });
 
 /**
  * The whole Slack adapter as it runs in production: real config → SQLite → runtime → Bolt HTTP
@@ -75,7 +86,7 @@ export const HARNESS_CHANNELS: Record<string, ChannelSpec> = {
 export async function startSlackHarness(
   options: { env?: Record<string, string>; channels?: Record<string, ChannelSpec>; rateLimits?: Record<string, RateLimit> } = {},
 ): Promise<SlackHarness> {
-  const standIn = await startSlackApiStandIn({ token: TOKEN, channels: { ...HARNESS_CHANNELS, ...options.channels }, ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}) });
+  const standIn = await startSlackApiStandIn({ token: TOKEN, channels: { ...HARNESS_CHANNELS, ...options.channels }, rateLimits: options.rateLimits ?? FAST_TIERS });
   const allowed: ((call: RecordedCall) => boolean)[] = [];
   let checked = 0;
   const dataDir = makeScratchDir('deploybot-slack-');
@@ -99,7 +110,7 @@ export async function startSlackHarness(
     port: 0,
     host: '127.0.0.1',
     clientOptions: { retryConfig: webApi.retryPolicies.rapidRetryPolicy },
-    taskMessages: (client) => createTaskMessages({ runtime, client, log: context.log, updateIntervalMs: 50 }),
+    taskMessages: (client) => createTaskMessages({ runtime, client, log: context.log, updateIntervalMs: 50, budget: fastBudget() }),
   });
   const baseUrl = `http://127.0.0.1:${slack.port}`;
 

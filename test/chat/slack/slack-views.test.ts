@@ -26,7 +26,7 @@ const server: ServerView = {
 };
 const project: ProjectView = {
   name: 'shop', title: 'Shop', repoUrl: 'git@github.com:acme/shop.git', environment: 'prod', deployPath: '/srv/shop', servers: ['web-1', 'web-2'],
-  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, onFailure: 'rollback',
+  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, onFailure: 'rollback', notifyApprovers: 'dm', notifyRequester: 'mention',
   hooks: { before_download: '', after_download: 'npm ci', before_deploy: 'x'.repeat(3001), after_deploy: 'systemctl reload shop' },
   lock: null, createdBy: 'UADMIN01', createdAt: new Date(0),
 };

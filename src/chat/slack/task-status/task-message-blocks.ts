@@ -93,7 +93,7 @@ function buttons(p: TaskProgress): Block | null {
  * progress bars, failures, and the buttons that fit the state. `text` states the same in one
  * line (notifications, screen readers).
  */
-export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: Date }): { text: string; blocks: Block[] } {
+export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: Date; approvers?: string[] }): { text: string; blocks: Block[] } {
   const now = options.now ?? new Date();
   const t = p.task;
   const title = t.kind === 'rollback' ? `Rollback #${t.id} · ${t.project}` : `Deploy #${t.id} · ${t.project} ${t.ref}`;
@@ -109,6 +109,10 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     { type: 'header', text: { type: 'plain_text', text: title.slice(0, 150), emoji: true } },
     { type: 'section', text: { type: 'mrkdwn', text: `${facts.join(' · ')}\n${STATUS_EMOJI[t.status]} *${headline(p)}*${t.finishedAt && t.startedAt ? ` in ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : ''}` } },
   ];
+  // Who can decide, mentioned so Slack notifies them (the project may turn this off).
+  if (t.status === 'awaiting_approval' && options.approvers?.length) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:raised_hand: waiting for ${options.approvers.map(mention).join(', ')}`.slice(0, 2900) }] });
+  }
   if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:alarm_clock: runs at ${formatTime(t.scheduledAt, options.timeZone)}` }] });
   if (t.status === 'approved' && p.queue) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:hourglass_flowing_sand: queued, position ${p.queue.position}${p.queue.blockedBy ? `: waits for deploy #${p.queue.blockedBy} to finish` : ''}` }] });

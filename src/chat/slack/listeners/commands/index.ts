@@ -4,7 +4,7 @@ import { selfApprovalBlocks } from '../../blocks/decisions.js';
 import { failure } from '../../guard.js';
 import { SLASH_COMMAND } from '../../ids.js';
 import { openModal } from '../../modals.js';
-import { announceTask, createsTask, ephemeral } from '../../present.js';
+import { announceTaskWhere, createsTask, ephemeral } from '../../present.js';
 import type { SlackDeps } from '../../slack-deps.js';
 
 /**
@@ -42,9 +42,10 @@ export async function handleDeployCommand(deps: SlackDeps, args: { command: Slas
         await respond({ response_type: 'ephemeral', replace_original: false, ...selfApprovalBlocks(outcome.taskId, outcome.reply.text) });
         return;
       case 'task': {
-        const shown = await announceTask(deps, outcome, { channel, actorId: command.user_id });
+        const { shown, cannotPost } = await announceTaskWhere(deps, outcome, { channel, actorId: command.user_id });
         // A new task's message appears right here; a decision's may be in another channel: confirm it.
-        if (!shown || !createsTask(outcome)) await respond(ephemeral(outcome.reply));
+        if (cannotPost) await respond(ephemeral({ ...outcome.reply, blocks: [...outcome.reply.blocks, ...cannotPost.blocks], text: `${outcome.reply.text} ${cannotPost.text}` }));
+        else if (!shown || !createsTask(outcome)) await respond(ephemeral(outcome.reply));
         return;
       }
     }
