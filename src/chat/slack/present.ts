@@ -10,9 +10,9 @@ import type { SlackDeps } from './slack-deps.js';
 
 type TaskOutcome = Extract<CommandOutcome, { kind: 'task' }>;
 
-/** A `respond()` payload only the user sees. */
-export function ephemeral(reply: Reply): { response_type: 'ephemeral'; replace_original: false; text: string; blocks: ReturnType<typeof replyMessage>['blocks'] } {
-  return { response_type: 'ephemeral', replace_original: false, ...replyMessage(reply) };
+/** A `respond()` payload only the user sees; `replace` takes the place of an earlier one (a progress note). */
+export function ephemeral(reply: Reply, replace = false): { response_type: 'ephemeral'; replace_original: boolean; text: string; blocks: ReturnType<typeof replyMessage>['blocks'] } {
+  return { response_type: 'ephemeral', replace_original: replace, ...replyMessage(reply) };
 }
 
 /**

@@ -131,7 +131,9 @@ export async function startSlackHarness(
       const responseUrl = standIn.responseUrl();
       const path = new URL(responseUrl).pathname;
       const ack = await sendSlashCommand(baseUrl, SECRET, { text, user_id: user, user_name: user.toLowerCase(), channel_id: o.channel ?? CHANNEL, response_url: responseUrl }, o.send);
-      return { ack, responseUrl, answer: async () => (await standIn.waitFor((c) => c.method === RESPONSE_URL_METHOD && c.path === path, 15_000)).args };
+      // The answer, after any progress note ("Resolving v2 of shop…") that it replaces.
+      const isNote = (c: RecordedCall) => String(c.args.text ?? '').startsWith('Resolving ');
+      return { ack, responseUrl, answer: async () => (await standIn.waitFor((c) => c.method === RESPONSE_URL_METHOD && c.path === path && !isNote(c), 15_000)).args };
     },
     click: (fields, send) => sendBlockAction(baseUrl, SECRET, { channel_id: CHANNEL, ...fields }, send),
     submit: (fields, send) => sendViewSubmission(baseUrl, SECRET, fields, send),

@@ -195,3 +195,26 @@ describe('channels the bot is not in', () => {
     expect((await h.runtime.app.withServices((s) => s.tasks.show(task.id))).slack).toEqual({ channel: 'C0RESULTS', ts: tsOf(posted) });
   });
 });
+
+describe('immediate feedback and duplicates', () => {
+  it('a duplicate /deploy within a minute gives one task, and points at it; both see "resolving" at once', async () => {
+    const before = (await h.runtime.app.withServices((s) => s.tasks.list({ limit: 1 })))[0]?.id ?? 0;
+    const [first, second] = await Promise.all([ask(USERS.carol, 'shop v1'), ask(USERS.carol, 'shop v1')]);
+    for (const sent of [first, second]) {
+      const posts = () => h.standIn.responsePosts(sent.responseUrl);
+      await h.standIn.waitFor((c) => c.path === new URL(sent.responseUrl).pathname);
+      expect(posts()[0]).toMatchObject({ response_type: 'ephemeral', replace_original: false, text: 'Resolving v1 of shop…' });
+    }
+    const answers = [allText(await first.answer()), allText(await second.answer())];
+    const created = await latestTask();
+    expect(created.id).toBe(before + 1);
+    expect(answers.filter((a) => a.includes(`You already asked for this: deploy #${created.id}`))).toHaveLength(1);
+    expect(h.standIn.responsePosts(second.responseUrl).at(-1)).toMatchObject({ replace_original: true });
+    // A third try, a little later, is still pointed at the same task.
+    const third = await ask(USERS.carol, 'shop v1');
+    expect(allText(await third.answer())).toContain(`You already asked for this: deploy #${created.id}`);
+    expect((await latestTask()).id).toBe(created.id);
+    // Someone else asking for the same is not a duplicate of Carol's request.
+    await h.runtime.app.withServices((s) => s.tasks.cancel(h.runtime.app.actor(USERS.carol), created.id));
+  });
+});

@@ -1,5 +1,8 @@
 import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
+import { parseCommand } from '../../../../commands/commands.js';
+import type { Reply } from '../../../../commands/reply.js';
 import { errorMessage } from '../../../../errors.js';
+import { escapeMrkdwn } from '../../blocks/text.js';
 import { selfApprovalBlocks } from '../../blocks/decisions.js';
 import { failure } from '../../guard.js';
 import { SLASH_COMMAND } from '../../ids.js';
@@ -19,9 +22,21 @@ export function register(app: App, deps: SlackDeps): void {
   });
 }
 
+/** The note shown at once while a deploy's ref is fetched and resolved (a slow fetch takes seconds). */
+export function resolvingNote(text: string): Reply | null {
+  const parsed = parseCommand(text, { slackEscaped: true });
+  if (!parsed.ok || parsed.command.kind !== 'deploy') return null;
+  const note = `Resolving ${parsed.command.ref} of ${parsed.command.project}…`;
+  return { text: note, blocks: [{ type: 'context', text: `:hourglass_flowing_sand: Resolving \`${escapeMrkdwn(parsed.command.ref)}\` of *${parsed.command.project}*…` }] };
+}
+
 export async function handleDeployCommand(deps: SlackDeps, args: { command: SlashCommand; respond: RespondFn; client: webApi.WebClient }): Promise<void> {
   const { command, respond, client } = args;
   const channel = command.channel_id;
+  // Feedback before the fetch, so nobody retypes the command; the answer below replaces it.
+  const note = resolvingNote(command.text);
+  if (note) await respond(ephemeral(note)).catch((err: unknown) => deps.log.warn('progress note failed', { error: errorMessage(err) }));
+  const replace = note !== null;
   let outcome: Awaited<ReturnType<typeof deps.runtime.executor.run>>;
   try {
     outcome = await deps.runtime.executor.run(command.user_id, command.text, { channel, slackEscaped: true });
@@ -31,7 +46,7 @@ export async function handleDeployCommand(deps: SlackDeps, args: { command: Slas
   try {
     switch (outcome.kind) {
       case 'reply':
-        await respond(ephemeral(outcome.reply));
+        await respond(ephemeral(outcome.reply, replace));
         return;
       case 'open-modal': {
         const refusal = await openModal(deps, client, { triggerId: command.trigger_id, actor: deps.runtime.app.actor(command.user_id), modal: outcome.modal, name: outcome.name, channel });
@@ -44,8 +59,8 @@ export async function handleDeployCommand(deps: SlackDeps, args: { command: Slas
       case 'task': {
         const { shown, cannotPost } = await announceTaskWhere(deps, outcome, { channel, actorId: command.user_id });
         // A new task's message appears right here; a decision's may be in another channel: confirm it.
-        if (cannotPost) await respond(ephemeral({ ...outcome.reply, blocks: [...outcome.reply.blocks, ...cannotPost.blocks], text: `${outcome.reply.text} ${cannotPost.text}` }));
-        else if (!shown || !createsTask(outcome)) await respond(ephemeral(outcome.reply));
+        if (cannotPost) await respond(ephemeral({ ...outcome.reply, blocks: [...outcome.reply.blocks, ...cannotPost.blocks], text: `${outcome.reply.text} ${cannotPost.text}` }, replace));
+        else if (!shown || !createsTask(outcome) || replace) await respond(ephemeral(outcome.reply, replace));
         return;
       }
     }
