@@ -53,8 +53,10 @@ export const submitProjectAdd: Submitter = async (deps, context) => {
 export const submitProjectEdit: Submitter = async (deps, context) => {
   const name = context.metadata.name;
   if (!name) return missingName('project');
-  const input = readProjectEdit(context.values);
-  const result = await guard(deps.log, 'edit a project', () => deps.runtime.app.withServices((s) => s.projects.edit(context.actor, name, input)));
+  // Beyond 100 servers the form adds and removes: what it did not touch is kept, read here.
+  const result = await guard(deps.log, 'edit a project', () =>
+    deps.runtime.app.withServices(async (s) => s.projects.edit(context.actor, name, readProjectEdit(context.values, (await s.projects.show(name)).servers))),
+  );
   if (!result.ok) return invalid(result, PROJECT_BLOCKS, 'repoUrl');
   return confirmation(deps, context, `Updated project ${result.value.name}.`, `Updated project *${result.value.name}*.`, describeProject(result.value));
 };
