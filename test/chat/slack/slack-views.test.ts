@@ -80,12 +80,14 @@ describe('server form', () => {
 });
 
 describe('project form', () => {
-  it('add: servers from the list (at most 100), defaults', () => {
+  it('add: servers from the list (a menu up to 100, options loaded as you type beyond), defaults', () => {
     const servers = Array.from({ length: 120 }, (_, i) => `web-${i}`);
     const view = projectModal({ servers, metadata: {} });
     expect(view.callback_id).toBe('project_add');
     expect(inputIds(view)).toEqual(['name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'defaultBranch', 'keepReleases', 'maxParallel', 'onFailure']);
-    expect((element(view, 'servers').options as unknown[]).length).toBe(100);
+    // 120 servers do not fit one menu: an external select, never a menu cut at 100.
+    expect(element(view, 'servers')).toMatchObject({ type: 'multi_external_select', action_id: 'server_options' });
+    expect((element(projectModal({ servers: servers.slice(0, 80), metadata: {} }), 'servers').options as unknown[]).length).toBe(80);
     expect(element(view, 'notifyChannel')).toMatchObject({ type: 'conversations_select', filter: { include: ['public', 'private'] } });
     expect(element(view, 'approvers').type).toBe('multi_users_select');
     expect((element(view, 'environment').initial_option as { value: string }).value).toBe('test');
