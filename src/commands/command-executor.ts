@@ -16,6 +16,8 @@ export interface RunOptions {
   channel?: string;
   /** True for Slack text (HTML entities, <@U…> wrappers), false for the shell. */
   slackEscaped?: boolean;
+  /** The person's time zone (Slack profile): `at 18:30` is read there. Default DEPLOYBOT_TIMEZONE. */
+  timeZone?: string;
 }
 
 /**
@@ -105,7 +107,7 @@ export class CommandExecutor {
       case 'refs':
       case 'approve':
       case 'reject':
-        return handleTaskCommand(command, actor, services, this.deps, options.channel);
+        return handleTaskCommand(command, actor, services, this.deps, options.channel, options.timeZone);
     }
   }
 

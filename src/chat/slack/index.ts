@@ -8,6 +8,7 @@ import { registerListeners } from './listeners/index.js';
 import type { SlackDeps } from './slack-deps.js';
 import { createTaskMessages } from './task-status/index.js';
 import type { TaskMessages } from './task-status/task-messages.js';
+import { UserZones } from './user-zones.js';
 import { VersionCatalog } from './version-catalog.js';
 
 export type { SlackDeps } from './slack-deps.js';
@@ -58,7 +59,7 @@ export async function startSlackApp(runtime: Runtime, options: SlackAppOptions =
     : new App({ ...common, signingSecret: signingSecret!, customRoutes: [healthRoute(runtime, 'http')] });
 
   const taskMessages = options.taskMessages ? options.taskMessages(app.client) : createTaskMessages({ runtime, client: app.client, log: slackLog });
-  const deps: SlackDeps = { runtime, taskMessages, versions: new VersionCatalog(runtime.git, slackLog), log: slackLog };
+  const deps: SlackDeps = { runtime, taskMessages, versions: new VersionCatalog(runtime.git, slackLog), zones: new UserZones(app.client, config.timezone, slackLog), log: slackLog };
   registerListeners(app, deps);
   app.error(async (error) => {
     slackLog.error('slack request failed', { err: error });

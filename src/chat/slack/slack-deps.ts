@@ -1,6 +1,7 @@
 import type { Logger } from '../../log.js';
 import type { Runtime } from '../../runtime.js';
 import type { TaskMessages } from './task-status/task-messages.js';
+import type { UserZones } from './user-zones.js';
 import type { VersionCatalog } from './version-catalog.js';
 
 /** What every Slack listener needs (explicit wiring: built once by startSlackApp). */
@@ -8,6 +9,8 @@ export interface SlackDeps {
   runtime: Runtime;
   taskMessages: TaskMessages;
   versions: VersionCatalog;
+  /** People's time zones (users.info). */
+  zones: UserZones;
   log: Logger;
 }
 

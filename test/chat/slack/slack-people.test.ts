@@ -1,5 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_ACTIONS } from '../../../src/chat/slack/action-ids.js';
+import { resolveScheduleTime } from '../../../src/commands/schedule-time.js';
 import { CALLBACKS } from '../../../src/chat/slack/ids.js';
 import type { TaskView } from '../../../src/core/views.js';
 import { makeRepo, type TestRepo } from '../../support/git-repo.js';
@@ -216,5 +217,19 @@ describe('immediate feedback and duplicates', () => {
     expect((await latestTask()).id).toBe(created.id);
     // Someone else asking for the same is not a duplicate of Carol's request.
     await h.runtime.app.withServices((s) => s.tasks.cancel(h.runtime.app.actor(USERS.carol), created.id));
+  });
+});
+
+describe('time zones', () => {
+  it('`at 23:59` is read in the requester\'s zone from users.info, and shown with <!date^…>', async () => {
+    h.standIn.respondWith('users.info', (args) => ({ ok: true, user: { id: String(args.user), tz: 'America/New_York', tz_offset: -18000 } }));
+    const now = new Date();
+    const { task, message } = await request(USERS.carol, 'blog v1 at 23:59');
+    const expected = resolveScheduleTime({ kind: 'time-of-day', hour: 23, minute: 59 }, 'America/New_York', now);
+    expect(task.status).toBe('scheduled');
+    expect(task.scheduledAt?.toISOString()).toBe(expected.toISOString());
+    expect(h.standIn.calls('users.info').at(-1)?.args.user).toBe(USERS.carol);
+    expect(JSON.stringify(message.args.blocks)).toContain(`<!date^${expected.getTime() / 1000}^{date_short_pretty} at {time}|`);
+    await h.runtime.app.withServices((s) => s.tasks.cancel(h.runtime.app.actor(USERS.carol), task.id));
   });
 });

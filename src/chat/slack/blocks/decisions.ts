@@ -1,7 +1,8 @@
 import type { types } from '@slack/bolt';
 import type { TaskEvent } from '../../../commands/command-outcome.js';
 import type { TaskView } from '../../../core/views.js';
-import { formatTime, mention } from '../../../commands/formatting.js';
+import { mention } from '../../../commands/formatting.js';
+import { slackDate } from './slack-date.js';
 import { ACTIONS } from '../ids.js';
 import { escapeMrkdwn, LIMITS, truncate } from './text.js';
 
@@ -15,7 +16,7 @@ export function decisionText(event: TaskEvent, task: TaskView, actorId: string, 
   switch (event) {
     case 'approved': {
       const self = task.requestedBy === actorId ? ' (self-approved: no other reviewer)' : '';
-      const when = task.status === 'scheduled' && task.scheduledAt ? ` It runs at ${formatTime(task.scheduledAt, timeZone)}.` : '';
+      const when = task.status === 'scheduled' && task.scheduledAt ? ` It runs ${slackDate(task.scheduledAt, timeZone)}.` : '';
       return `:white_check_mark: Approved by ${who}${self}.${when}`;
     }
     case 'rejected':

@@ -1,6 +1,7 @@
 import type { HostStage, StageState, TaskStage } from '../../../pipeline/stages.js';
 import { HOST_STAGES, TASK_STAGES } from '../../../pipeline/stages.js';
-import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/formatting.js';
+import { slackDate } from '../blocks/slack-date.js';
+import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/formatting.js';
 import { changeLines } from '../../../commands/change-lines.js';
 import { taskLine } from '../../../commands/handlers/task-handlers.js';
 import type { TaskProgress } from '../../task-progress.js';
@@ -113,7 +114,7 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
   if (t.status === 'awaiting_approval' && options.approvers?.length) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:raised_hand: waiting for ${options.approvers.map(mention).join(', ')}`.slice(0, 2900) }] });
   }
-  if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:alarm_clock: runs at ${formatTime(t.scheduledAt, options.timeZone)}` }] });
+  if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:alarm_clock: runs ${slackDate(t.scheduledAt, options.timeZone)}` }] });
   if (t.status === 'approved' && p.queue) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:hourglass_flowing_sand: queued, position ${p.queue.position}${p.queue.blockedBy ? `: waits for deploy #${p.queue.blockedBy} to finish` : ''}` }] });
   }

@@ -39,7 +39,9 @@ export async function handleDeployCommand(deps: SlackDeps, args: { command: Slas
   const replace = note !== null;
   let outcome: Awaited<ReturnType<typeof deps.runtime.executor.run>>;
   try {
-    outcome = await deps.runtime.executor.run(command.user_id, command.text, { channel, slackEscaped: true });
+    // `at 18:30` means 18:30 where the person is (only looked up when a time is given).
+    const timeZone = /\bat\s/i.test(command.text) ? await deps.zones.of(command.user_id) : undefined;
+    outcome = await deps.runtime.executor.run(command.user_id, command.text, { channel, slackEscaped: true, ...(timeZone ? { timeZone } : {}) });
   } catch (err) {
     outcome = { kind: 'reply', reply: failure(deps.log, 'slash command', err).reply };
   }
