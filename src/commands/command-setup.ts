@@ -82,7 +82,7 @@ function parseServerAdd(cur: Cursor, raw: string): Command {
   const target = parseTarget(cur.word('<user>@<host>'), (m) => cur.fail(m));
   const { values, flags } = cur.options({ key: text, labels: list() }, ['password', 'agent']);
   const ways: ServerAuth[] = [];
-  if (values.key !== undefined) ways.push({ method: 'key', keyPath: values.key });
+  if (values.key !== undefined) ways.push(values.key.startsWith('@') ? { method: 'key', keyFile: values.key.slice(1) } : { method: 'key', keyPath: values.key });
   if (flags.has('password')) ways.push({ method: 'password' });
   if (flags.has('agent')) ways.push({ method: 'agent' });
   if (ways.length > 1) cur.fail('Choose one way to log in: `key=<path>`, `password` or `agent`.');

@@ -20,7 +20,7 @@ const ENTRIES: readonly UsageEntry[] = [
   {
     path: 'server add',
     group: 'servers',
-    usage: `${P} server add <name> <user>@<host>[:<port>] [key=<path> | password | agent] [labels=a,b]`,
+    usage: `${P} server add <name> <user>@<host>[:<port>] [key=<path> | key=@<file> | password | agent] [labels=a,b]`,
     summary: 'add a server (IPv6 in brackets: root@[::1]:22)',
   },
   { path: 'server list', group: 'servers', usage: `${P} server list`, summary: 'list servers' },

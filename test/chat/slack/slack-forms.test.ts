@@ -33,7 +33,7 @@ describe('server form', () => {
     expect(opened.view).toMatchObject({ type: 'modal', callback_id: CALLBACKS.serverAdd });
     expect(JSON.parse(String(opened.view.private_metadata))).toEqual({ channel: CHANNEL });
     const ids = (opened.view.blocks as { block_id?: string }[]).map((b) => b.block_id);
-    expect(ids).toEqual(['name', 'hostname', 'port', 'username', 'authKind', 'keyPath', 'privateKey', 'passphrase', 'password', 'labels']);
+    expect(ids).toEqual(['name', 'hostname', 'port', 'username', 'authKind', 'keyPath', 'privateKey', 'privateKeyMore', 'passphrase', 'password', 'labels']);
   });
 
   it('answers field errors on the right blocks, keeps nothing, echoes no secret', async () => {

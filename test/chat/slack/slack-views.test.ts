@@ -56,7 +56,7 @@ describe('server form', () => {
   it('add: every field, the channel in metadata', () => {
     const view = serverModal({ metadata: { channel: 'C1' } });
     expect(view).toMatchObject({ type: 'modal', callback_id: 'server_add', private_metadata: '{"channel":"C1"}' });
-    expect(inputIds(view)).toEqual(['name', 'hostname', 'port', 'username', 'authKind', 'keyPath', 'privateKey', 'passphrase', 'password', 'labels']);
+    expect(inputIds(view)).toEqual(['name', 'hostname', 'port', 'username', 'authKind', 'keyPath', 'privateKey', 'privateKeyMore', 'passphrase', 'password', 'labels']);
     expect(element(view, 'privateKey')).toMatchObject({ type: 'plain_text_input', multiline: true });
     expect(element(view, 'port')).toMatchObject({ type: 'number_input', initial_value: '22', min_value: '1', max_value: '65535' });
     expect((element(view, 'authKind').options as { value: string }[]).map((o) => o.value)).toEqual(['key', 'password', 'agent']);
@@ -69,7 +69,7 @@ describe('server form', () => {
     expect(decodeMetadata(view.private_metadata)).toEqual({ channel: 'C1', name: 'web-1' });
     expect(inputIds(view)).not.toContain('name');
     expect([element(view, 'hostname').initial_value, element(view, 'port').initial_value, element(view, 'labels').initial_value, element(view, 'keyPath').initial_value]).toEqual(['web1.example.com', '2222', 'eu, blue', '/keys/web']);
-    for (const secret of ['privateKey', 'passphrase', 'password']) expect(element(view, secret).initial_value).toBeUndefined();
+    for (const secret of ['privateKey', 'privateKeyMore', 'passphrase', 'password']) expect(element(view, secret).initial_value).toBeUndefined();
   });
 
   it('reads the forms in the service vocabulary', () => {
