@@ -1,7 +1,11 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_ACTIONS } from '../../../src/chat/slack/action-ids.js';
 import { resolveScheduleTime } from '../../../src/commands/schedule-time.js';
-import { CALLBACKS } from '../../../src/chat/slack/ids.js';
+import { ACTIONS, CALLBACKS } from '../../../src/chat/slack/ids.js';
+import { handleSubmission } from '../../../src/chat/slack/listeners/views/index.js';
+import { ACK_BUDGET_MS } from '../../../src/chat/slack/slack-deps.js';
+import type { Submitter } from '../../../src/chat/slack/submissions/submission.js';
+import { submitDeploy } from '../../../src/chat/slack/submissions/task-submissions.js';
 import type { TaskView } from '../../../src/core/views.js';
 import { makeRepo, type TestRepo } from '../../support/git-repo.js';
 import type { RecordedCall } from '../../support/slack-api-stand-in.js';
@@ -217,6 +221,30 @@ describe('immediate feedback and duplicates', () => {
     expect((await latestTask()).id).toBe(created.id);
     // Someone else asking for the same is not a duplicate of Carol's request.
     await h.runtime.app.withServices((s) => s.tasks.cancel(h.runtime.app.actor(USERS.carol), created.id));
+  });
+});
+
+describe('a form that outlasts Slack\'s 3 seconds', () => {
+  it('closes, and the person sees "Resolving v1 of blog…" at once, then the task', async () => {
+    const mark = h.mark();
+    const acks: unknown[] = [];
+    const values = {
+      project: { [ACTIONS.deployProject]: { type: 'static_select', selected_option: { text: { type: 'plain_text', text: 'blog' }, value: 'blog' } } },
+      'version.blog': { [ACTIONS.deployVersion]: { type: 'external_select', selected_option: { text: { type: 'plain_text', text: 'v1' }, value: 'v1' } } },
+    };
+    // The real deploy submitter behind a fetch that takes longer than the ack budget.
+    const slowFetch: Submitter = (deps, context) => new Promise((resolve) => setTimeout(resolve, ACK_BUDGET_MS + 500)).then(() => submitDeploy(deps, context));
+    const body = { type: 'view_submission', user: { id: USERS.carol } } as never;
+    const view = { callback_id: CALLBACKS.deploy, private_metadata: JSON.stringify({ channel: CHANNEL }), state: { values } } as never;
+    const started = Date.now();
+    await handleSubmission(h.slack.deps, { ack: (async (a?: unknown) => void acks.push([a, Date.now() - started])) as never, body, view, client: h.slack.app.client }, slowFetch);
+    expect(acks).toHaveLength(1);
+    const note = await h.next(mark, (c) => c.method === 'chat.postEphemeral' && c.args.user === USERS.carol);
+    expect(String(note.args.text)).toBe('Resolving v1 of blog…');
+    const message = await h.next(mark, (c) => c.method === 'chat.postMessage' && c.args.channel === CHANNEL && !c.args.thread_ts && String(c.args.text).includes('blog v1'));
+    expect(note.at).toBeLessThan(message.at);
+    const id = Number(/#(\d+)/.exec(String(message.args.text))![1]);
+    await h.runtime.events.waitForFinish(id);
   });
 });
 
