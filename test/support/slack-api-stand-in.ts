@@ -71,6 +71,8 @@ export type Responder = (args: Args, call: { method: string; token: string | und
 export interface StandInOptions extends Partial<StandInIdentity> {
   /** When set, API calls with another token answer `invalid_auth` (no token: `not_authed`). */
   token?: string;
+  /** The app-level token (`xapp-…`): the only one apps.connections.open takes, refused elsewhere. */
+  appToken?: string;
   /**
    * The workspace's conversations. When given, only these exist (others: channel_not_found) and
    * membership rules apply; when omitted, any `C…` id is a public channel the bot is in.
@@ -254,7 +256,7 @@ export class SlackApiStandIn {
         this.send(res, call, 429, { ok: false, error: 'ratelimited' }, 'application/json; charset=utf-8', { 'retry-after': retryAfter });
         return;
       }
-      const authError = this.authError(token);
+      const authError = this.authError(token, method);
       const answer: ApiAnswer =
         authError !== undefined
           ? { ok: false, error: authError }
@@ -301,8 +303,11 @@ export class SlackApiStandIn {
     res.end('not found');
   }
 
-  private authError(token: string | undefined): string | undefined {
+  private authError(token: string | undefined, method: string): string | undefined {
     if (token === undefined || token === '') return 'not_authed';
+    const isApp = token.startsWith('xapp-');
+    if (method === 'apps.connections.open') return !isApp ? 'not_allowed_token_type' : this.options.appToken !== undefined && token !== this.options.appToken ? 'invalid_auth' : undefined;
+    if (isApp) return 'not_allowed_token_type';
     if (this.options.token !== undefined && token !== this.options.token) return 'invalid_auth';
     return undefined;
   }

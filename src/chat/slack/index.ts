@@ -55,7 +55,8 @@ export async function startSlackApp(runtime: Runtime, options: SlackAppOptions =
     clientOptions: { slackApiUrl: apiUrl, ...options.clientOptions },
   };
   const app = socket
-    ? new App({ ...common, appToken, socketMode: true, port, customRoutes: [healthRoute(runtime, 'socket')] })
+    ? // The Socket Mode client opens its connection with apps.connections.open: through SLACK_API_URL too.
+      new App({ ...common, appToken, socketMode: true, port, installerOptions: { clientOptions: { slackApiUrl: apiUrl } }, customRoutes: [healthRoute(runtime, 'socket')] })
     : new App({ ...common, signingSecret: signingSecret!, customRoutes: [healthRoute(runtime, 'http')] });
 
   const taskMessages = options.taskMessages ? options.taskMessages(app.client) : createTaskMessages({ runtime, client: app.client, log: slackLog });
