@@ -60,7 +60,7 @@ export async function startSlackApp(runtime: Runtime, options: SlackAppOptions =
     : new App({ ...common, signingSecret: signingSecret!, customRoutes: [healthRoute(runtime, 'http')] });
 
   const taskMessages = options.taskMessages ? options.taskMessages(app.client) : createTaskMessages({ runtime, client: app.client, log: slackLog });
-  const deps: SlackDeps = { runtime, taskMessages, versions: new VersionCatalog(runtime.git, slackLog), zones: new UserZones(app.client, config.timezone, slackLog), log: slackLog };
+  const deps: SlackDeps = { runtime, taskMessages, versions: new VersionCatalog(runtime.git, slackLog), zones: new UserZones(app.client, config.timezone, slackLog), client: app.client, log: slackLog };
   registerListeners(app, deps);
   app.error(async (error) => {
     slackLog.error('slack request failed', { err: error });

@@ -1,3 +1,4 @@
+import type { webApi } from '@slack/bolt';
 import type { Logger } from '../../log.js';
 import type { Runtime } from '../../runtime.js';
 import type { TaskMessages } from './task-status/task-messages.js';
@@ -11,6 +12,8 @@ export interface SlackDeps {
   versions: VersionCatalog;
   /** People's time zones (users.info). */
   zones: UserZones;
+  /** The bot's Web API client (checks a form needs before it closes, e.g. channel access). */
+  client: webApi.WebClient;
   log: Logger;
 }
 

@@ -10,6 +10,7 @@ import type { TaskView } from '../../../src/core/views.js';
 import { makeRepo, type TestRepo } from '../../support/git-repo.js';
 import type { RecordedCall } from '../../support/slack-api-stand-in.js';
 import { removeScratchDirs } from '../../support/scratch-dirs.js';
+import { unchangedValues } from '../../support/slack-view-state.js';
 import { generateKeyPair } from '../../support/ssh-keys.js';
 import { ensureOpenSshServer, startSshd, type TestSshd } from '../../support/sshd.js';
 import { allText, buttons, CHANNEL, plainValue, startSlackHarness, USERS, type SlackHarness } from './slack-harness.js';
@@ -198,6 +199,20 @@ describe('channels the bot is not in', () => {
     expect(buttons(posted.args.blocks).get(TASK_ACTIONS.approve)?.value).toBe(String(task.id));
     await h.next(from, (c) => isDm(c) && c.args.channel === `D${USERS.bob}` && String(c.args.text).includes(`#${task.id}`));
     expect((await h.runtime.app.withServices((s) => s.tasks.show(task.id))).slack).toEqual({ channel: 'C0RESULTS', ts: tsOf(posted) });
+  });
+});
+
+describe('the project form', () => {
+  it('refuses a results channel the bot cannot post in, beside the input, and changes nothing', async () => {
+    const mark = h.mark();
+    await ask(USERS.admin, 'project edit blog');
+    const opened = await h.openedView(mark);
+    const values = unchangedValues(opened.view);
+    values.notifyChannel = { value: { type: 'conversations_select', selected_conversation: SECRET_ROOM } };
+    h.expectRefusal((c) => c.method === 'conversations.info' && c.args.channel === SECRET_ROOM);
+    const res = await h.submit({ callback_id: CALLBACKS.projectEdit, user_id: USERS.admin, private_metadata: String(opened.view.private_metadata), values });
+    expect(res.json).toMatchObject({ response_action: 'errors', errors: { notifyChannel: expect.stringContaining('/invite @deploybot') } });
+    expect((await h.runtime.app.withServices((s) => s.projects.show('blog'))).notifyChannel).toBe(LOCKED);
   });
 });
 
