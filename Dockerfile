@@ -26,5 +26,8 @@ ENV NODE_ENV=production DEPLOYBOT_DATA_DIR=/data PORT=3000
 VOLUME ["/data"]
 EXPOSE 3000
 USER deploybot
+# /healthz answers 200 while the database does (HTTP and Socket Mode alike, on PORT).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "bin/deploybot.mjs"]

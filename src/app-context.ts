@@ -27,7 +27,7 @@ export async function createAppContext(config: Config, options: { log?: Logger }
   const redactor = new Redactor([config.slack.botToken, config.slack.signingSecret, config.slack.appToken, config.secretKey, config.database.kind === 'postgresql' ? config.database.url : undefined]);
   const log = options.log ?? createLogger({ level: config.logLevel, redactor });
   const orm = await openDatabase(config.database);
-  const serviceDeps = { secrets, defaultKeyPath: config.sshKeyPath };
+  const serviceDeps = { secrets, defaultKeyPath: config.sshKeyPath, timeZone: config.timezone };
   // In the shell, with no admins configured, the person at the keyboard owns the bot.
   const admins = config.mode === 'shell' && config.admins.length === 0 ? [config.shellUser] : config.admins;
 

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -235,10 +235,27 @@ function resolveSshKey(value: string | undefined, cwd: string): string | undefin
     if (!existsSync(path)) {
       throw new ConfigError(`deploybot cannot start: DEPLOYBOT_SSH_KEY points at ${path}, which does not exist.\n  Fix: give the path of a private key file, or unset it.`);
     }
+    assertKeyReadable(path);
     return path;
   }
   const fallback = join(homedir(), '.ssh', 'id_ed25519');
   return existsSync(fallback) ? fallback : undefined;
+}
+
+/**
+ * Existing is not enough: a 0600 key owned by the host user, mounted into a container that runs as
+ * another uid, exists and cannot be read. Found at boot, not at the first deploy.
+ */
+function assertKeyReadable(path: string): void {
+  try {
+    closeSync(openSync(path, 'r'));
+  } catch (err) {
+    const uid = process.getuid?.();
+    throw new ConfigError(
+      `deploybot cannot start: DEPLOYBOT_SSH_KEY points at ${path}, which this process${uid === undefined ? '' : ` (uid ${uid})`} cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'}).\n` +
+        `  Fix: make the key readable by that user, e.g. \`chown ${uid ?? '<uid>'} ${path}\`; in Docker (the image runs as uid 10001) run the container with \`--user "$(id -u):$(id -g)"\` or mount a copy owned by uid 10001.`,
+    );
+  }
 }
 
 function safeUserName(): string {

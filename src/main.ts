@@ -17,6 +17,12 @@ export interface RunningBot {
   stop(): Promise<void>;
 }
 
+export const NO_SLACK_NO_TERMINAL = [
+  'deploybot: no Slack tokens are set (SLACK_BOT_TOKEN with SLACK_SIGNING_SECRET or SLACK_APP_TOKEN), so it opened the local shell, but its input ended before any command.',
+  '  To run the Slack bot: set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (or SLACK_APP_TOKEN for Socket Mode).',
+  '  To use the shell: run it on a terminal (`npm start`, or `docker run -it …`), or pipe commands into it (`printf "server list\\n" | npx deploybot`).',
+].join('\n');
+
 /** Composition root: config → database → services → adapters. */
 export async function startBot(config: Config): Promise<RunningBot> {
   const context = await createAppContext(config);
@@ -48,10 +54,10 @@ export async function main(): Promise<void> {
   // Info lines on stderr would break into an interactive prompt: the shell is quiet unless asked.
   if (config.mode === 'shell' && process.stdin.isTTY && !process.env.DEPLOYBOT_LOG_LEVEL) config = { ...config, logLevel: 'warn' };
   const bot = await startBot(config);
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: string, code = 0) => {
     bot.context.log.info('shutting down', { signal });
     bot.stop().then(
-      () => process.exit(0),
+      () => process.exit(code),
       (err) => {
         createLogger().error('shutdown failed', { err });
         process.exit(1);
@@ -65,7 +71,15 @@ export async function main(): Promise<void> {
   const shell = config.mode === 'shell' ? await startShell(bot.runtime, { input: process.stdin, output: process.stdout, error: process.stderr }) : undefined;
   if (shell) {
     bot.add(shell);
-    void shell.closed.then(() => shutdown('shell closed'));
+    void shell.closed.then(() => {
+      // A closed stdin that never carried a command is not a session that ended: it is a bot
+      // started without Slack tokens where nobody can type (`docker run -d`). Say so and fail.
+      if (!process.stdin.isTTY && shell.linesRead() === 0) {
+        process.stderr.write(`${NO_SLACK_NO_TERMINAL}\n`);
+        return shutdown('no Slack tokens and no terminal', 78);
+      }
+      shutdown('shell closed');
+    });
   } else {
     // Slack (HTTP or Socket Mode); loaded only here, so the shell never pays for Bolt.
     const { startSlackApp } = await import('./chat/slack/index.js');

@@ -1,5 +1,5 @@
 import type { ChangeSummary } from '../core/change-summary.js';
-import type { TaskView } from '../core/views.js';
+import type { QueueState, TaskView } from '../core/views.js';
 import type { TaskHost } from '../db/entities/index.js';
 import type { PipelineEvent } from '../pipeline/events.js';
 import { HOST_STAGES, TASK_STAGES, type HostStage, type StageState, type TaskStage } from '../pipeline/stages.js';
@@ -39,7 +39,7 @@ export class TaskProgress {
   /** What the deploy changes, per group of servers (shown before and during the deploy). */
   changes?: ChangeSummary;
   /** For a queued task: its place in the project's queue and the task it waits for. */
-  queue?: { position: number; blockedBy: number | null } | null;
+  queue?: QueueState | null;
 
   constructor(task: TaskView, hostNames: readonly string[] = []) {
     this.task = { ...task };

@@ -6,6 +6,7 @@ import type { CommandDeps } from './command-deps.js';
 import type { CommandOutcome } from './command-outcome.js';
 import type { Command } from './command-types.js';
 import { HELP_TEXT, parseCommand, usageFor } from './commands.js';
+import { handleFreezeCommand } from './handlers/freeze-handlers.js';
 import { handleProjectCommand } from './handlers/project-handlers.js';
 import { handleServerCommand } from './handlers/server-handlers.js';
 import { handleTaskCommand } from './handlers/task-handlers.js';
@@ -69,7 +70,7 @@ export class CommandExecutor {
   private async dispatch(actor: Actor, command: Command, services: Parameters<typeof handleServerCommand>[2], options: RunOptions): Promise<CommandOutcome> {
     switch (command.kind) {
       case 'help':
-        return { kind: 'reply', reply: { text: 'deploybot commands', blocks: [{ type: 'code', text: command.topic ? usageFor(command.topic) : HELP_TEXT }] } };
+        return { kind: 'reply', reply: { text: 'deploybot commands', blocks: [{ type: 'code', text: command.topic ? usageFor(command.topic) : HELP_TEXT }], data: { help: command.topic ? usageFor(command.topic) : HELP_TEXT } } };
       case 'deploy-modal':
         return { kind: 'open-modal', modal: 'deploy' };
       case 'server-add-modal':
@@ -105,9 +106,14 @@ export class CommandExecutor {
       case 'retry':
       case 'rollback':
       case 'refs':
+      case 'releases':
       case 'approve':
       case 'reject':
         return handleTaskCommand(command, actor, services, this.deps, options.channel, options.timeZone);
+      case 'freeze-add':
+      case 'freeze-list':
+      case 'freeze-remove':
+        return handleFreezeCommand(command, actor, services, this.deps);
     }
   }
 
@@ -126,7 +132,8 @@ export function errorOutcome(err: unknown, log: Logger, context: Record<string, 
     return { kind: 'reply', reply: errorReply(err.message), fields: err.fields, tier: 'user' };
   }
   if (err instanceof OperationalError) {
-    log.warn('command failed', { ...context, error: err.message });
+    // The person already reads the message; at info the log keeps it without a second copy on their terminal.
+    log.info('command failed', { ...context, error: err.message });
     return { kind: 'reply', reply: errorReply(`${err.message}${err.transient ? ' — this looks temporary: try again in a moment.' : ''}`), tier: 'operational' };
   }
   const id = newErrorId();

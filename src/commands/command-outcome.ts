@@ -7,7 +7,8 @@ export type ModalKind = 'deploy' | 'server-add' | 'server-edit' | 'project-add' 
 export type TaskEvent = 'requested' | 'approved' | 'rejected' | 'cancelled' | 'cancel-requested' | 'retry' | 'rollback';
 
 export type CommandOutcome =
-  | { kind: 'reply'; reply: Reply }
+  /** `touched`: tasks whose status messages this answer changes (a lock holds them, an unlock frees them). */
+  | { kind: 'reply'; reply: Reply; touched?: number[] }
   | { kind: 'open-modal'; modal: ModalKind; name?: string }
   | { kind: 'task'; event: TaskEvent; task: TaskView; reply: Reply }
   /** An admin approving their own request must confirm explicitly (Slack: a confirm dialog; shell: `approve N --self`). */

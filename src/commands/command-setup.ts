@@ -17,7 +17,7 @@ import {
 
 /** `server …` and `project …`: the setup commands. */
 
-function subVerb<V extends string>(cur: Cursor, group: 'server' | 'project', verbs: readonly V[]): V | 'help' {
+export function subVerb<V extends string>(cur: Cursor, group: 'server' | 'project' | 'freeze', verbs: readonly V[]): V | 'help' {
   cur.path = group;
   const token: Token | undefined = cur.next();
   if (token === undefined) cur.fail(`Missing ${group} command: ${verbs.join(', ')}.`);
@@ -98,11 +98,14 @@ const PROJECT_SPECS = {
   path: text,
   servers: list(),
   env: oneOf(['test', 'prod'] as const),
-  keep: int(1),
+  // The same limits as the project schema's, so the parser names the real maximum.
+  keep: int(1, 100),
   branch: text,
   approvers: users,
   channel,
-  parallel: int(1),
+  parallel: int(1, 500),
+  approvals: int(1, 10),
+  promote_from: text,
   title: text,
   on_failure: oneOf(['rollback', 'continue'] as const),
   notify_approvers: oneOf(['mention', 'dm', 'none'] as const),
@@ -115,12 +118,13 @@ const emptyClears = <T>(spec: OptionSpec<T>, empty: T): OptionSpec<T> => ({
 });
 
 /** `project edit` may clear the optional lists and text: `approvers=` `title=""`. */
-const PROJECT_EDIT_SPECS = { ...PROJECT_SPECS, approvers: emptyClears(users, []), title: emptyClears(text, '') };
+const PROJECT_EDIT_SPECS = { ...PROJECT_SPECS, approvers: emptyClears(users, []), title: emptyClears(text, ''), promote_from: emptyClears(text, '') };
 
 function toChanges(values: Partial<Record<keyof typeof PROJECT_SPECS, unknown>>): ProjectChanges {
-  const { on_failure: onFailure, notify_approvers: notifyApprovers, notify_requester: notifyRequester, ...rest } = values;
+  const { on_failure: onFailure, promote_from: promoteFrom, notify_approvers: notifyApprovers, notify_requester: notifyRequester, ...rest } = values;
   const changes = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as ProjectChanges;
   if (onFailure !== undefined) changes.onFailure = onFailure as ProjectChanges['onFailure'];
+  if (promoteFrom !== undefined) changes.promoteFrom = promoteFrom as string;
   if (notifyApprovers !== undefined) changes.notifyApprovers = notifyApprovers as ProjectChanges['notifyApprovers'];
   if (notifyRequester !== undefined) changes.notifyRequester = notifyRequester as ProjectChanges['notifyRequester'];
   return changes;
@@ -144,17 +148,17 @@ export function parseProject(cur: Cursor, raw: string): Command {
     case 'add': {
       if (cur.peek() === undefined) return { kind: 'project-add-modal', raw };
       const name = cur.word('<name>');
-      const { values } = cur.options(PROJECT_SPECS);
+      const { values, flags } = cur.options(PROJECT_SPECS, ['offline']);
       const missing = (['repo', 'path', 'servers'] as const).filter((k) => values[k] === undefined);
       if (missing.length > 0) cur.fail(`Missing ${missing.map((k) => `\`${k}=\``).join(', ')}.`);
       const { repo, path, servers, ...optional } = toChanges(values);
-      return { kind: 'project-add', name, settings: { repo: repo!, path: path!, servers: servers!, ...optional }, raw };
+      return { kind: 'project-add', name, settings: { repo: repo!, path: path!, servers: servers!, ...optional }, ...(flags.has('offline') ? { offline: true } : {}), raw };
     }
     case 'edit': {
       const name = cur.word('<name>');
       if (cur.peek() === undefined) return { kind: 'project-edit-modal', name, raw };
-      const { values } = cur.options(PROJECT_EDIT_SPECS);
-      return { kind: 'project-edit', name, changes: toChanges(values), raw };
+      const { values, flags } = cur.options(PROJECT_EDIT_SPECS, ['offline']);
+      return { kind: 'project-edit', name, changes: toChanges(values), ...(flags.has('offline') ? { offline: true } : {}), raw };
     }
     case 'hooks': {
       const name = cur.word('<name>');

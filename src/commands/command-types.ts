@@ -49,6 +49,10 @@ export interface ProjectSettings {
   approvers?: string[];
   channel?: ChannelRef;
   parallel?: number;
+  /** Distinct approvers a prod deploy needs (N of M). */
+  approvals?: number;
+  /** The test project a commit must succeed on first; '' clears it. */
+  promoteFrom?: string;
   title?: string;
   onFailure?: OnFailure;
   notifyApprovers?: NoticeMode;
@@ -75,25 +79,29 @@ export type Command =
   | C<'server-remove', { name: string }>
   | C<'server-check', { name: string; acceptKey?: string }>
   | C<'project-add-modal'>
-  | C<'project-add', { name: string; settings: ProjectSettings }>
+  | C<'project-add', { name: string; settings: ProjectSettings; /** `offline`: save without asking the repository. */ offline?: boolean }>
   | C<'project-list'>
   | C<'project-show', { name: string }>
   | C<'project-edit-modal', { name: string }>
-  | C<'project-edit', { name: string; changes: ProjectChanges }>
+  | C<'project-edit', { name: string; changes: ProjectChanges; offline?: boolean }>
   | C<'project-remove', { name: string }>
   | C<'project-hooks-modal', { name: string }>
   | C<'project-hooks', { name: string; hooks: HookChanges }>
-  | C<'deploy', { project: string; ref: string; at?: ScheduleTime; /** Per-deploy hook scripts (the deploy form; admins only). */ hooks?: Partial<Record<HookName, string>>; /** An exact instant (the deploy form's date picker), instead of `at`. */ scheduledAt?: Date }>
+  | C<'deploy', { project: string; ref: string; at?: ScheduleTime; /** Per-deploy hook scripts (the deploy form; admins only). */ hooks?: Partial<Record<HookName, string>>; /** An exact instant (the deploy form's date picker), instead of `at`. */ scheduledAt?: Date; /** An admin's reason to pass a gate (`override="…"`). */ override?: string }>
   | C<'tasks', { project?: string }>
   | C<'status', { taskId: number }>
   | C<'cancel', { taskId: number }>
   | C<'retry', { taskId: number }>
   | C<'rollback', { project: string; release?: string; /** The deploy whose Roll back button was clicked. */ undoes?: number }>
   | C<'refs', { project: string }>
+  | C<'releases', { project: string }>
   | C<'lock', { project: string; reason?: string }>
   | C<'unlock', { project: string }>
   | C<'approve', { taskId: number; /** Set by an adapter after an explicit confirmation (button, `--self`). */ confirmSelf?: boolean }>
-  | C<'reject', { taskId: number; reason: string }>;
+  | C<'reject', { taskId: number; reason: string }>
+  | C<'freeze-add', { scope: string; from?: ScheduleTime; to?: ScheduleTime; cron?: string; durationSeconds?: number; tz?: string; reason: string }>
+  | C<'freeze-list', { scope?: string }>
+  | C<'freeze-remove', { id: number }>;
 
 export type CommandKind = Command['kind'];
 export type CommandOf<K extends CommandKind> = Extract<Command, { kind: K }>;

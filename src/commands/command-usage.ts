@@ -41,8 +41,8 @@ const ENTRIES: readonly UsageEntry[] = [
     group: 'projects',
     usage:
       `${P} project add <name> repo=<url> path=<dir> servers=<a,b> [env=test|prod] [keep=<n>] [branch=<b>]` +
-      ' [approvers=@a,@b] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue] [notify_approvers=dm|mention|none] [notify_requester=mention|dm|none]',
-    summary: 'add a project',
+      ' [approvers=@a,@b] [approvals=<n>] [promote_from=<project>] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue] [notify_approvers=dm|mention|none] [notify_requester=mention|dm|none] [offline]',
+    summary: 'add a project (the repository and branch are checked; offline skips that)',
   },
   { path: 'project list', group: 'projects', usage: `${P} project list`, summary: 'list projects' },
   { path: 'project show', group: 'projects', usage: `${P} project show <name>`, summary: "show a project's settings" },
@@ -66,17 +66,18 @@ const ENTRIES: readonly UsageEntry[] = [
   {
     path: 'deploy',
     group: 'deploys',
-    usage: `${P} <project> <ref> [at <time>]`,
+    usage: `${P} <project> <ref> [override="why"] [at <time>]`,
     summary: 'deploy a branch, tag or commit; time: 18:30, 2026-11-24T09:00 or 2026-11-24 09:00 Europe/Paris',
   },
   {
     path: 'deploy',
     group: 'deploys',
-    usage: `${P} deploy <project> <ref> [at <time>]`,
+    usage: `${P} deploy <project> <ref> [override="why"] [at <time>]`,
     summary: 'the same, for a project whose name looks like a command',
   },
-  { path: 'rollback', group: 'deploys', usage: `${P} rollback <project> [<release>]`, summary: 'switch back to the previous (or given) release' },
+  { path: 'rollback', group: 'deploys', usage: `${P} rollback <project> [<release>|<tag>|<commit>|<task>]`, summary: 'switch back to the previous release, or to the one named' },
   { path: 'refs', group: 'deploys', usage: `${P} refs <project>`, summary: 'list branches and tags you can deploy' },
+  { path: 'releases', group: 'deploys', usage: `${P} releases <project>`, summary: 'list the releases on each server with their ref: what rollback can go to' },
 
   { path: 'tasks', group: 'operations', usage: `${P} tasks [<project>]`, summary: 'list recent and running tasks' },
   { path: 'status', group: 'operations', usage: `${P} status <task>`, summary: 'show a task (task ids: 12 or #12)' },
@@ -86,6 +87,10 @@ const ENTRIES: readonly UsageEntry[] = [
   { path: 'reject', group: 'operations', usage: `${P} reject <task> <reason…>`, summary: 'reject a deploy waiting for approval' },
   { path: 'lock', group: 'operations', usage: `${P} lock <project> [<reason…>]`, summary: 'stop deploys of a project' },
   { path: 'unlock', group: 'operations', usage: `${P} unlock <project>`, summary: 'allow deploys again' },
+  { path: 'freeze add', group: 'operations', usage: `${P} freeze add <project|all> from <time> to <time> reason="…" [tz=<zone>]`, summary: 'a one-off freeze window: deploys wait until it ends' },
+  { path: 'freeze add', group: 'operations', usage: `${P} freeze add <project|all> cron="0 18 * * 5" for=62h reason="…" [tz=<zone>]`, summary: 'a recurring freeze window (cron, then how long)' },
+  { path: 'freeze list', group: 'operations', usage: `${P} freeze list [<project>]`, summary: 'freeze windows, in force now or to come' },
+  { path: 'freeze remove', group: 'operations', usage: `${P} freeze remove <id>`, summary: 'remove a freeze window' },
   { path: 'help', group: 'operations', usage: `${P} help [<topic>]`, summary: 'this help, or help on one command (help server add)' },
 ];
 
@@ -99,8 +104,9 @@ const GROUP_TITLES: Record<HelpGroup, string> = {
 /** Verbs that start a command; any other first word is a project name (`/deploy <project> <ref>`). */
 export const RESERVED_WORDS: readonly string[] = [
   'help', 'server', 'project', 'deploy', 'tasks', 'status', 'cancel', 'retry',
-  'rollback', 'refs', 'lock', 'unlock', 'approve', 'reject',
+  'rollback', 'refs', 'releases', 'lock', 'unlock', 'approve', 'reject', 'freeze',
 ];
+export const FREEZE_VERBS = ['add', 'list', 'remove'] as const;
 export const SERVER_VERBS = ['add', 'list', 'show', 'edit', 'remove', 'check'] as const;
 export const PROJECT_VERBS = ['add', 'list', 'show', 'edit', 'remove', 'hooks'] as const;
 
@@ -137,7 +143,7 @@ export function isHelpTopic(topic: string): boolean {
 
 /** Known help topics, for "did you mean" on `help <topic>`. */
 export function helpTopics(): string[] {
-  return [...new Set([...Object.keys(GROUP_TITLES), ...ENTRIES.map((e) => e.path), 'server', 'project'])];
+  return [...new Set([...Object.keys(GROUP_TITLES), ...ENTRIES.map((e) => e.path), 'server', 'project', 'freeze'])];
 }
 
 /**
@@ -149,6 +155,26 @@ export function usageFor(verbPath: string): string {
   if (found === undefined) return HELP_TEXT;
   if (typeof found === 'string') return found;
   return found.map(line).join('\n');
+}
+
+/** The one line shown under a refusal that has no command of its own: never the whole help. */
+export const GENERAL_USAGE = `${P} <command> …  —  \`help\` lists every command, \`help <command>\` explains one`;
+
+/**
+ * One usage line for a suggested command line (`server list`, `status 12`): the entry of its verb
+ * path, the text form rather than the form-opening one; a group word alone gets its verbs.
+ * A typo's answer must fit on a screen with the suggestion still in view.
+ */
+export function usageLineFor(commandLine: string): string {
+  const words = normalizePath(commandLine).split(' ');
+  for (const n of [2, 1]) {
+    const path = words.slice(0, n).join(' ');
+    const exact = ENTRIES.filter((e) => e.path === path);
+    if (exact.length > 0) return line(exact[exact.length - 1]!);
+  }
+  const group = words[0] === 'server' ? SERVER_VERBS : words[0] === 'project' ? PROJECT_VERBS : undefined;
+  if (group) return `${P} ${words[0]} ${group.join('|')} …  —  \`help ${words[0]}\` explains each`;
+  return GENERAL_USAGE;
 }
 
 /** Optimal-string-alignment distance (Levenshtein plus adjacent transpositions). */

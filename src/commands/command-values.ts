@@ -97,7 +97,8 @@ export class Cursor {
       }
       if (!hasOwn(specs, opt.key)) {
         if (opt.key === 'password' || opt.key === 'passphrase') {
-          this.fail('Never type a password in chat. Open the form instead (run the command without arguments), or use a key.');
+          // Secrets never travel in command text (history, audit, chat): they are asked for, hidden.
+          this.fail(`Never type a ${opt.key} in a command. Leave it out: the deploybot shell asks for it (hidden); in Slack, open the form (run the command without arguments).`);
         }
         const near = closest(opt.key, keys);
         const hint = near ? ` Did you mean \`${near}=\`?` : '';
@@ -129,9 +130,10 @@ export function int(min: number, max = Number.MAX_SAFE_INTEGER): OptionSpec<numb
 }
 
 export function parseIntIn(value: string, min: number, max: number, what: string, fail: (m: string) => never): number {
-  if (!/^\d+$/.test(value)) fail(`${what} must be a whole number, not \`${value}\`.`);
+  // A negative number is a number out of range, not "not a whole number".
+  if (!/^-?\d+$/.test(value)) fail(`${what} must be a whole number${max < Number.MAX_SAFE_INTEGER ? ` from ${min} to ${max}` : ''}, not \`${value}\`.`);
   const n = Number(value);
-  if (n < min || n > max) fail(`${what} must be between ${min} and ${max}, not ${value}.`);
+  if (n < min || n > max) fail(max < Number.MAX_SAFE_INTEGER ? `${what} must be between ${min} and ${max}, not ${value}.` : `${what} must be at least ${min}, not ${value}.`);
   return n;
 }
 

@@ -2,8 +2,9 @@ import { UserError } from '../errors.js';
 import { CommandSyntaxError, Lexer } from './command-lexer.js';
 import { parseProject, parseServer } from './command-setup.js';
 import { parseScheduleTime } from './command-time.js';
+import { parseFreeze } from './freeze-command.js';
 import type { Command, ParseOptions, ParseResult } from './command-types.js';
-import { closest, HELP_TEXT, helpTopics, isHelpTopic, RESERVED_WORDS, usageFor } from './command-usage.js';
+import { closest, GENERAL_USAGE, helpTopics, isHelpTopic, RESERVED_WORDS, usageFor, usageLineFor } from './command-usage.js';
 import { Cursor, parseTaskId } from './command-values.js';
 
 /**
@@ -49,11 +50,9 @@ export function parseCommand(text: string, options: ParseOptions = {}): ParseRes
     return { ok: true, command: parseBody(cursor, body, raw) };
   } catch (err) {
     if (!(err instanceof CommandSyntaxError)) throw err;
-    const result: ParseResult = {
-      ok: false,
-      error: err.message,
-      usage: err.usagePath === null ? HELP_TEXT : usageFor(err.usagePath),
-    };
+    // A typo gets its suggestion and one usage line; other refusals the usage of their command.
+    const usage = err.suggestion !== undefined ? usageLineFor(err.suggestion) : err.usagePath === null ? GENERAL_USAGE : usageFor(err.usagePath);
+    const result: ParseResult = { ok: false, error: err.message, usage };
     if (err.suggestion !== undefined) result.suggestion = err.suggestion;
     return result;
   }
@@ -81,6 +80,8 @@ function parseBody(cur: Cursor, body: string, raw: string): Command {
       return parseServer(cur, raw);
     case 'project':
       return parseProject(cur, raw);
+    case 'freeze':
+      return parseFreeze(cur, raw);
     case 'deploy':
       cur.path = 'deploy';
       return parseDeploy(cur, cur.word('<project>'), raw);
@@ -114,6 +115,7 @@ function parseBody(cur: Cursor, body: string, raw: string): Command {
       return release === undefined ? { kind: 'rollback', project, raw } : { kind: 'rollback', project, release, raw };
     }
     case 'refs':
+    case 'releases':
     case 'unlock': {
       cur.path = verb;
       const project = cur.word('<project>');
@@ -165,12 +167,22 @@ function parseDeploy(cur: Cursor, project: string, raw: string): Command {
     cur.fail(`Unexpected \`${refToken.option.typedKey}=\`: write the ref as a word, e.g. \`/deploy ${project} main\`.`);
   }
   const ref = cur.word('<ref>');
-  const next = cur.next();
-  if (next === undefined) return { kind: 'deploy', project, ref, raw };
-  if (next.quoted || next.option !== undefined || next.text.toLowerCase() !== 'at') {
+  let override: string | undefined;
+  let next = cur.next();
+  // `override="why"` (an admin passing a gate) may come before `at <time>`.
+  while (next?.option !== undefined) {
+    if (next.option.key !== 'override') cur.fail(`Unknown option \`${next.option.typedKey}=\` for \`deploy\`. Options: override= (then \`at <time>\` to schedule).`);
+    if (override !== undefined) cur.fail('Option `override=` is given twice.');
+    if (next.option.value.trim() === '') cur.fail('Say why you override: `override="why"`.');
+    override = next.option.value;
+    next = cur.next();
+  }
+  const base = { kind: 'deploy' as const, project, ref, raw, ...(override !== undefined ? { override } : {}) };
+  if (next === undefined) return base;
+  if (next.quoted || next.text.toLowerCase() !== 'at') {
     cur.fail(`Unexpected \`${next.text}\` after the ref. To schedule, write \`at <time>\`.`);
   }
   const words: string[] = [];
   for (let t = cur.next(); t !== undefined; t = cur.next()) words.push(t.text);
-  return { kind: 'deploy', project, ref, at: parseScheduleTime(words), raw };
+  return { ...base, at: parseScheduleTime(words) };
 }

@@ -1,6 +1,22 @@
+import type { QueueState, TaskView } from '../core/views.js';
+import { mention } from '../core/mention.js';
 import type { TaskStatus } from '../db/entities/index.js';
 
-export { mention } from '../core/mention.js';
+export { mention };
+
+/**
+ * Why a task that may run is waiting, in the words every presenter uses (reply, status, Slack
+ * message): a lock first, since it outlasts the deploy ahead.
+ */
+export function waitingWords(project: string, queue: QueueState): string {
+  if (queue.lock) return `held: ${project} is locked by ${mention(queue.lock.by)}${queue.lock.reason ? ` (${queue.lock.reason})` : ''}; it starts after unlock`;
+  if (queue.freeze) {
+    const f = queue.freeze;
+    return `held: ${f.allProjects ? 'every project' : project} is frozen (${f.reason}) until ${formatTime(f.endsAt, f.timeZone)}; it starts when the window ends`;
+  }
+  if (queue.position === 0) return '';
+  return queue.blockedBy ? `queued (position ${queue.position}): it starts when deploy #${queue.blockedBy} finishes` : `queued (position ${queue.position})`;
+}
 
 /** A compact human duration: 850ms, 12.3s, 4m 05s, 1h 02m. */
 export function formatDuration(ms: number): string {
@@ -22,7 +38,8 @@ export function formatTime(date: Date, timeZone: string): string {
 export const STATUS_EMOJI: Record<TaskStatus, string> = {
   pending: ':hourglass_flowing_sand:',
   awaiting_approval: ':raised_hand:',
-  approved: ':white_check_mark:',
+  // Approved and waiting for its turn: a check mark here read as "done".
+  approved: ':hourglass_flowing_sand:',
   scheduled: ':alarm_clock:',
   running: ':arrows_counterclockwise:',
   success: ':large_green_circle:',
@@ -47,4 +64,17 @@ export const STATUS_WORDS: Record<TaskStatus, string> = {
 
 export function shortSha(sha: string | null | undefined): string {
   return sha ? sha.slice(0, 7) : '…';
+}
+
+/**
+ * Where a deploy that needs several approvals stands, e.g. "1 of 2 approvals (<@U1>): 1 more
+ * needed"; null when one approval is enough (the usual "approved by" says it all).
+ */
+export function approvalProgress(t: Pick<TaskView, 'approvals' | 'requiredApprovals' | 'status'>): string | null {
+  const required = t.requiredApprovals ?? 1;
+  if (required <= 1) return null;
+  const given = t.approvals ?? [];
+  const who = given.length ? ` (${given.map((a) => mention(a.by)).join(', ')})` : '';
+  const missing = Math.max(0, required - given.length);
+  return `${given.length} of ${required} approvals${who}${missing && t.status === 'awaiting_approval' ? `: ${missing} more needed` : ''}`;
 }

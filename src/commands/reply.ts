@@ -18,6 +18,8 @@ export interface Reply {
   blocks: ReplyBlock[];
   /** True for answers that signal a refusal or a failure (shown with a warning sign; exit code ≠ 0 in one-shot mode). */
   isError?: boolean;
+  /** The answer as plain data (`--json`'s `result`): views, never markup, never secrets. */
+  data?: unknown;
 }
 
 export function reply(text: string, ...blocks: ReplyBlock[]): Reply {
@@ -27,5 +29,10 @@ export function reply(text: string, ...blocks: ReplyBlock[]): Reply {
 export function errorReply(message: string, usage?: string): Reply {
   const blocks: ReplyBlock[] = [{ type: 'text', text: `:warning: ${message}` }];
   if (usage) blocks.push({ type: 'code', text: usage });
-  return { text: message, blocks, isError: true };
+  return { text: message, blocks, isError: true, data: { error: { message, ...(usage ? { usage } : {}) } } };
+}
+
+/** The same reply, carrying its answer as data for `--json`. */
+export function withData(r: Reply, data: unknown): Reply {
+  return { ...r, data };
 }

@@ -28,12 +28,13 @@ function todayIn(now: Date, timeZone: string): [number, number, number] {
 }
 
 /** Turns `at …` into an instant, refusing times that have passed (a deploy never runs "late" by surprise). */
-export function resolveScheduleTime(at: ScheduleTime, defaultZone: string, now: Date = new Date()): Date {
+export function resolveScheduleTime(at: ScheduleTime, defaultZone: string, now: Date = new Date(), options: { allowPast?: boolean } = {}): Date {
   const zone = at.tz ?? defaultZone;
   let when: Date;
   if (at.kind === 'time-of-day') {
     const [y, m, d] = todayIn(now, zone);
     when = wallTimeToDate(y, m, d, at.hour, at.minute, zone);
+    if (options.allowPast) return when;
     if (when.getTime() <= now.getTime()) {
       const hh = `${String(at.hour).padStart(2, '0')}:${String(at.minute).padStart(2, '0')}`;
       throw new UserError(`${hh} has already passed today (${zone}): give a date too, e.g. \`at ${tomorrow(now, zone)} ${hh}\`.`, { schedule: 'this time has passed today' });
@@ -48,7 +49,7 @@ export function resolveScheduleTime(at: ScheduleTime, defaultZone: string, now: 
     when = wallTimeToDate(Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4]), Number(m[5]), zone);
   }
   if (Number.isNaN(when.getTime())) throw new UserError(`"${at.iso}" is not a valid date and time.`);
-  if (when.getTime() <= now.getTime()) {
+  if (!options.allowPast && when.getTime() <= now.getTime()) {
     throw new UserError(`${formatTime(when, zone)} is in the past: give a later time.`, { schedule: 'this time has passed' });
   }
   return when;

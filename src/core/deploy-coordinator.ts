@@ -1,3 +1,4 @@
+import { projectFreeze } from './gates/freeze-service.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { DeployTask } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
@@ -32,14 +33,9 @@ export interface CoordinatorDeps extends ServerServiceDeps {
   now?: () => Date;
 }
 
-export interface QueueState {
-  /** 1 = next in its project. */
-  position: number;
-  /** The task running in the project now, if any. */
-  blockedBy: number | null;
-  /** The project is locked: the task waits until it is unlocked. */
-  lock: { by: string; reason: string | null } | null;
-}
+import type { QueueState } from './views.js';
+
+export type { QueueState };
 
 /**
  * Decides when tasks run. At most one running task per project (the database refuses a second);
@@ -163,11 +159,13 @@ export class DeployCoordinator {
   async queuePosition(taskId: number): Promise<QueueState | null> {
     const em = this.deps.orm.em.fork();
     const task = await em.findOne(DeployTask, { id: taskId }, { populate: ['project'] });
-    if (!task || task.status !== 'approved') return null;
-    const ahead = await em.count(DeployTask, { project: task.project, status: 'approved', id: { $lt: task.id } });
+    if (!task || (task.status !== 'approved' && task.status !== 'scheduled')) return null;
     const running = await em.findOne(DeployTask, { project: task.project, status: 'running' }, { fields: ['id'] });
     const lock = task.project.lockedBy ? { by: task.project.lockedBy, reason: task.project.lockReason ?? null } : null;
-    return { position: ahead + 1, blockedBy: running?.id ?? null, lock };
+    const freeze = task.overrideReason ? null : await projectFreeze(em, task.project.id, this.now());
+    if (task.status === 'scheduled') return { position: 0, blockedBy: running?.id ?? null, lock, freeze };
+    const ahead = await em.count(DeployTask, { project: task.project, status: 'approved', id: { $lt: task.id } });
+    return { position: ahead + 1, blockedBy: running?.id ?? null, lock, freeze };
   }
 
   private async dispatchOnce(): Promise<void> {
@@ -180,13 +178,15 @@ export class DeployCoordinator {
       if (this.adopted.size === 0) return;
       where.id = { $in: [...this.adopted] };
     }
-    const ready = await em.find(DeployTask, where, { orderBy: { id: 'asc' }, fields: ['id', 'project'] });
+    const ready = await em.find(DeployTask, where, { orderBy: { id: 'asc' }, fields: ['id', 'project', 'overrideReason'] });
     const tried = new Set<number>();
     for (const task of ready) {
       // Oldest first within a project: only the head of each queue may start.
       if (tried.has(task.project.id)) continue;
       tried.add(task.project.id);
       if (this.stopped) return;
+      // A freeze window holds the queue (an admin's override passes); the ticker looks again.
+      if (!task.overrideReason && (await projectFreeze(em, task.project.id, now))) continue;
       if (!(await this.store.claim(task.id))) continue;
       await this.start(task.id);
     }

@@ -41,16 +41,27 @@ const projectFields = {
   approvers: z.array(userIdSchema).max(50).default([]),
   notifyChannel: channelIdSchema.nullable().optional(),
   maxParallel: countSchema('parallel', 1, 500).default(10),
+  requiredApprovals: countSchema('approvals', 1, 10).default(1),
+  promoteFrom: slugSchema('promote_from project').nullable().optional(),
   onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).default('rollback'),
   notifyApprovers: noticeSchema('notify_approvers').default('dm'),
   notifyRequester: noticeSchema('notify_requester').default('mention'),
   hooks: hooksSchema.partial().optional(),
 };
 
-function prodNeedsApprover(value: { environment?: string; approvers?: string[] }, ctx: z.RefinementCtx) {
+function prodNeedsApprover(value: { environment?: string; approvers?: string[]; requiredApprovals?: number }, ctx: z.RefinementCtx) {
   if (value.environment === 'prod' && (!value.approvers || value.approvers.length === 0)) {
     ctx.addIssue({ code: 'custom', path: ['approvers'], message: 'a prod project needs at least one approver (approvers=@alice)' });
   }
+  const problem = approvalsProblem(value.requiredApprovals ?? 1, value.approvers ?? []);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['requiredApprovals'], message: problem });
+}
+
+/** N approvals need at least N approvers (distinct people, and the requester never counts). */
+export function approvalsProblem(required: number, approvers: readonly string[]): string | null {
+  const distinct = new Set(approvers).size;
+  if (required <= 1 || required <= distinct) return null;
+  return `approvals=${required} needs at least ${required} approvers, and the project has ${distinct}: add approvers (approvers=@a,@b,…) or lower approvals`;
 }
 
 export const projectAddSchema = z.object(projectFields).superRefine(prodNeedsApprover);
@@ -68,6 +79,8 @@ export const projectEditSchema = z
     approvers: z.array(userIdSchema).max(50).optional(),
     notifyChannel: channelIdSchema.nullable().optional(),
     maxParallel: countSchema('parallel', 1, 500).optional(),
+    requiredApprovals: countSchema('approvals', 1, 10).optional(),
+    promoteFrom: slugSchema('promote_from project').nullable().optional(),
     onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).optional(),
     notifyApprovers: noticeSchema('notify_approvers').optional(),
     notifyRequester: noticeSchema('notify_requester').optional(),

@@ -4,7 +4,7 @@ import { UserError } from '../errors.js';
 import { type Actor, requireAdmin } from './actor.js';
 import { audit } from './audit.js';
 import { mention } from './mention.js';
-import { hooksSchema, projectAddSchema, projectEditSchema, type HooksInput, type ProjectAddInput, type ProjectEditInput } from './project-schemas.js';
+import { approvalsProblem, hooksSchema, projectAddSchema, projectEditSchema, type HooksInput, type ProjectAddInput, type ProjectEditInput } from './project-schemas.js';
 import { projectView, type HookScripts, type ProjectView } from './views.js';
 import { parseInput } from './zod-errors.js';
 
@@ -36,6 +36,8 @@ export class ProjectService {
       approvers: unique(data.approvers),
       notifyChannel: data.notifyChannel ?? null,
       maxParallel: data.maxParallel,
+      requiredApprovals: data.requiredApprovals,
+      promoteFrom: await this.promotionSource(data.name, data.promoteFrom),
       onFailure: data.onFailure,
       notifyApprovers: data.notifyApprovers,
       notifyRequester: data.notifyRequester,
@@ -86,6 +88,8 @@ export class ProjectService {
     if (environment === 'prod' && approvers.length === 0) {
       throw new UserError(`Cannot edit project ${project.name}: a prod project needs at least one approver (approvers=@alice).`, { approvers: 'a prod project needs at least one approver' });
     }
+    const approvalsWrong = approvalsProblem(data.requiredApprovals ?? project.requiredApprovals, approvers);
+    if (approvalsWrong) throw new UserError(`Cannot edit project ${project.name}: ${approvalsWrong}.`, { requiredApprovals: approvalsWrong });
     if (data.deployPath && data.deployPath !== project.deployPath) await this.assertIdle(project, 'change its deploy path');
 
     const changed: string[] = [];
@@ -103,6 +107,8 @@ export class ProjectService {
     assign('approvers', data.approvers ? approvers : undefined);
     assign('notifyChannel', data.notifyChannel);
     assign('maxParallel', data.maxParallel);
+    assign('requiredApprovals', data.requiredApprovals);
+    if (data.promoteFrom !== undefined) assign('promoteFrom', await this.promotionSource(project.name, data.promoteFrom));
     assign('onFailure', data.onFailure);
     assign('notifyApprovers', data.notifyApprovers);
     assign('notifyRequester', data.notifyRequester);
@@ -112,7 +118,7 @@ export class ProjectService {
       project.servers.set(servers);
       if (before !== [...data.servers].sort().join(',')) changed.push('servers');
     }
-    if (data.hooks) changed.push(...this.applyHooks(project, data.hooks));
+    if (data.hooks) changed.push(...this.applyHooks(project, onlyGiven(data.hooks, input.hooks)));
 
     audit(this.em, actor, 'project.edit', `project:${project.name}`, { changed });
     await this.em.flush();
@@ -123,7 +129,7 @@ export class ProjectService {
     requireAdmin(actor, 'change hook scripts');
     const project = await this.require(name);
     const data = parseInput(hooksSchema.partial(), hooks, `change the hooks of ${project.name}`);
-    const changed = this.applyHooks(project, data);
+    const changed = this.applyHooks(project, onlyGiven(data, hooks));
     audit(this.em, actor, 'project.hooks', `project:${project.name}`, { changed });
     await this.em.flush();
     return projectView(project);
@@ -217,8 +223,26 @@ export class ProjectService {
     }
     return wanted.map((n) => found.find((s) => s.name === n)!);
   }
+
+  /** `promote_from=` names another existing project (null clears the gate). */
+  private async promotionSource(name: string, source: string | null | undefined): Promise<string | null> {
+    if (!source) return null;
+    if (source === name) throw new UserError(`A project cannot promote from itself: name its test project (promote_from=${name}-test).`, { promoteFrom: 'a project cannot promote from itself' });
+    if (!(await this.em.count(Project, { name: source }))) throw new UserError(`No project named ${source} to promote from. See \`project list\`.`, { promoteFrom: 'unknown project' });
+    return source;
+  }
+}
+
+/**
+ * The hooks the caller named. zod 4 fills a `.partial()` field's default even when the key is absent,
+ * so without this, setting one hook would blank the three others.
+ */
+function onlyGiven(parsed: Partial<HookScripts>, given: object | undefined): Partial<HookScripts> {
+  const names = Object.keys(given ?? {});
+  return Object.fromEntries(Object.entries(parsed).filter(([k]) => names.includes(k))) as Partial<HookScripts>;
 }
 
 function unique<T>(values: readonly T[]): T[] {
   return [...new Set(values)];
+
 }

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { FreezeService } from './gates/freeze-service.js';
 import { ProjectService } from './project-service.js';
 import { ServerService, type ServerServiceDeps } from './server-service.js';
 import { TaskService } from './task-service.js';
@@ -9,17 +10,24 @@ export interface CoreServices {
   servers: ServerService;
   projects: ProjectService;
   tasks: TaskService;
+  freezes: FreezeService;
+}
+
+export interface ServiceDeps extends ServerServiceDeps {
+  /** The zone a freeze window without `tz=` is read in (DEPLOYBOT_TIMEZONE). */
+  timeZone?: string;
 }
 
 /**
  * Builds the services over one EntityManager fork. Adapters call this once per request or job
  * (convention 2), so no two requests ever share an identity map.
  */
-export function servicesFor(em: EntityManager, deps: ServerServiceDeps): CoreServices {
+export function servicesFor(em: EntityManager, deps: ServiceDeps): CoreServices {
   return {
     em,
     servers: new ServerService(em, deps),
     projects: new ProjectService(em),
     tasks: new TaskService(em),
+    freezes: new FreezeService(em, deps.timeZone),
   };
 }

@@ -1,3 +1,5 @@
+import { projectFreeze } from './gates/freeze-service.js';
+import { checkPromotion } from './gates/promotion.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { z } from 'zod';
 import { DeployTask, Project, Release, TaskHost, type TaskStatus } from '../db/entities/index.js';
@@ -22,6 +24,8 @@ const deployRequestSchema = z.object({
   scheduledAt: z.date().nullable().optional(),
   hooks: hooksSchema.partial().optional(),
   channel: z.string().optional(),
+  /** An admin's reason to deploy past a gate (a commit not yet proven on the test project). */
+  override: z.string().trim().max(500, 'keep the override reason under 500 characters').optional(),
 });
 export type DeployRequestInput = z.input<typeof deployRequestSchema>;
 
@@ -50,11 +54,18 @@ export class TaskService {
       throw new UserError(`Only admins can change hook scripts (${customised.join(', ')}); deploy with the project's hooks, or ask an admin.`, { hooks: 'only admins can change hook scripts' });
     }
 
+    const promotion = await checkPromotion(this.em, project, { ref: data.ref, commit: data.commit ?? null, override: data.override }, actor);
+    const frozen = await projectFreeze(this.em, project.id, now);
+    if (data.override !== undefined && !actor.isAdmin) throw new UserError('Only admins can override a release gate (a freeze window, the promotion rule).');
+    const passed = [project.promoteFrom && !promotion ? 'promotion' : null, frozen ? 'freeze' : null].filter((g): g is string => g !== null);
+    const overridden = passed.length && data.override ? data.override : null;
     const task = this.em.create(DeployTask, {
       project,
       kind: 'deploy',
       ref: data.ref,
       commit: data.commit ?? null,
+      promotion,
+      overrideReason: overridden,
       status: 'pending',
       hookBeforeDownload: hooks.before_download,
       hookAfterDownload: hooks.after_download,
@@ -69,6 +80,10 @@ export class TaskService {
     await this.em.flush(); // the id is part of every message from here on
     transitionTask(task, project.environment === 'prod' ? 'awaiting_approval' : data.scheduledAt ? 'scheduled' : 'approved', now);
     audit(this.em, actor, 'task.request', `task:${task.id}`, { project: project.name, ref: data.ref, scheduledAt: data.scheduledAt ?? null, customisedHooks: customised });
+    for (const gate of overridden ? passed : []) {
+      const what = gate === 'promotion' ? { from: project.promoteFrom } : { freeze: frozen!.reason, until: frozen!.endsAt.toISOString() };
+      audit(this.em, actor, 'task.gate_override', `task:${task.id}`, { gate, ...what, commit: data.commit ?? null, reason: overridden });
+    }
     await this.em.flush();
     return taskView(task);
   }
@@ -118,12 +133,16 @@ export class TaskService {
   }
 
   /** One winner: among simultaneous clicks, exactly one approval is recorded; the others are told who won. */
-  async approve(actor: Actor, taskId: number, options: { confirmSelf?: boolean } = {}, now: Date = new Date()): Promise<TaskView> {
-    const task = await this.require(taskId);
+  async approve(actor: Actor, taskId: number, options: { confirmSelf?: boolean } = {}, now: Date = new Date(), attempt = 0): Promise<TaskView> {
+    const task = attempt ? await this.reload(taskId) : await this.require(taskId);
     if (task.status !== 'awaiting_approval') throw decidedAlready(task, 'approve');
     const approvers = task.project.approvers;
     if (!approvers.includes(actor.id)) {
       throw new UserError(`Only the approvers of ${task.project.name} (${approvers.map(mention).join(', ')}) can approve deploy #${task.id}.`);
+    }
+    const required = task.project.requiredApprovals ?? 1;
+    if (actor.id === task.requestedBy && required > 1) {
+      throw new UserError(`You requested deploy #${task.id}, so your approval does not count: it needs ${required} approvals from other approvers (${approvers.filter((a) => a !== actor.id).map(mention).join(', ')}).`);
     }
     if (actor.id === task.requestedBy) {
       if (!actor.isAdmin) {
@@ -131,14 +150,27 @@ export class TaskService {
       }
       if (!options.confirmSelf) throw new SelfApprovalNeedsConfirmation(task.id);
     }
-    // A scheduled deploy keeps its time: approval never makes it run early.
-    const to = task.scheduledAt && task.scheduledAt.getTime() > now.getTime() ? 'scheduled' : 'approved';
-    const won = await this.decide(task.id, ['awaiting_approval'], to, { approvedBy: actor.id, approvedAt: now }, now, (em) =>
-      audit(em, actor, 'task.approve', `task:${task.id}`, { selfApproved: actor.id === task.requestedBy }),
-    );
+    const given = task.approvals ?? [];
+    if (given.some((a) => a.by === actor.id)) throw alreadyApprovedByYou(task, required);
+    const approvals = [...given, { by: actor.id, at: now.toISOString() }];
+    const complete = approvals.length >= required;
+    // One conditional update per approval, on the count read above: of two simultaneous clicks on
+    // one count, one wins and the other looks again (a second person's approval is then added on top).
+    const counted = { approvalCount: task.approvalCount ?? 0 };
+    const details = { selfApproved: actor.id === task.requestedBy, ...(required > 1 ? { approval: approvals.length, of: required } : {}) };
+    const won = complete
+      ? await this.decide(task.id, ['awaiting_approval'], scheduledOrApproved(task, now), { approvedBy: actor.id, approvedAt: now, approvals, approvalCount: approvals.length }, now, (em) => audit(em, actor, 'task.approve', `task:${task.id}`, details), counted)
+      : await this.em.fork().transactional(async (em) => {
+          const n = await em.nativeUpdate(DeployTask, { id: task.id, status: 'awaiting_approval', ...counted }, { approvals, approvalCount: approvals.length, updatedAt: now });
+          if (n === 1) audit(em, actor, 'task.approve', `task:${task.id}`, details);
+          return n === 1;
+        });
     const fresh = await this.reload(task.id);
-    if (!won) throw decidedAlready(fresh, 'approve');
-    return taskView(fresh);
+    if (won) return taskView(fresh);
+    // Lost the race: decided meanwhile, or someone else's approval came first; in that case try again on top of it.
+    if (fresh.status !== 'awaiting_approval') throw decidedAlready(fresh, 'approve');
+    if (attempt >= 5) throw new UserError(`Deploy #${task.id} is being approved by several people at once: try again in a moment.`);
+    return this.approve(actor, taskId, options, now, attempt + 1);
   }
 
   async reject(actor: Actor, taskId: number, reason: string, now: Date = new Date()): Promise<TaskView> {
@@ -239,9 +271,9 @@ export class TaskService {
   }
 
   /** One conditional status change and its audit row, in one transaction; true if this call won. */
-  private decide(taskId: number, from: readonly TaskStatus[], to: TaskStatus, changes: Parameters<typeof transitionWhere>[4], now: Date, record: (em: EntityManager) => void): Promise<boolean> {
+  private decide(taskId: number, from: readonly TaskStatus[], to: TaskStatus, changes: Parameters<typeof transitionWhere>[4], now: Date, record: (em: EntityManager) => void, where: Parameters<typeof transitionWhere>[5] = {}): Promise<boolean> {
     return this.em.fork().transactional(async (em) => {
-      const won = await transitionWhere(em, taskId, from, to, changes, {}, now);
+      const won = await transitionWhere(em, taskId, from, to, changes, where, now);
       if (won) record(em);
       return won;
     });
@@ -331,4 +363,14 @@ function assertUnlocked(project: Project): void {
   if (project.lockedBy) {
     throw new UserError(`Project ${project.name} is locked by ${mention(project.lockedBy)}${project.lockReason ? `: ${project.lockReason}` : ''}. It can be unlocked with \`/deploy unlock ${project.name}\`.`);
   }
+}
+
+/** A scheduled deploy keeps its time: approval never makes it run early. */
+const scheduledOrApproved = (task: DeployTask, now: Date): 'scheduled' | 'approved' =>
+  task.scheduledAt && task.scheduledAt.getTime() > now.getTime() ? 'scheduled' : 'approved';
+
+function alreadyApprovedByYou(task: DeployTask, required: number): UserError {
+  const missing = required - (task.approvals?.length ?? 0);
+  const others = task.project.approvers.filter((a) => a !== task.requestedBy && !(task.approvals ?? []).some((g) => g.by === a));
+  return new UserError(`You already approved deploy #${task.id}: it needs ${missing} more approval${missing > 1 ? 's' : ''} from another approver (${others.map(mention).join(', ')}).`);
 }

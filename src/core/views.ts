@@ -31,6 +31,10 @@ export interface ProjectView {
   approvers: string[];
   notifyChannel: string | null;
   maxParallel: number;
+  /** Distinct approvers a prod deploy needs. */
+  requiredApprovals: number;
+  /** The test project a commit must have succeeded on first. */
+  promoteFrom: string | null;
   onFailure: Project['onFailure'];
   notifyApprovers: Project['notifyApprovers'];
   notifyRequester: Project['notifyRequester'];
@@ -54,6 +58,13 @@ export interface TaskView {
   requestedBy: string;
   approvedBy: string | null;
   approvedAt: Date | null;
+  /** Approvals given so far (a prod deploy may need several), and how many it needs in all. */
+  approvals?: { by: string; at: Date }[];
+  requiredApprovals?: number;
+  /** Where the commit succeeded before this prod deploy (the promotion gate). */
+  promotion?: { project: string; taskId: number; at: Date } | null;
+  /** An admin's reason for skipping a gate. */
+  overrideReason?: string | null;
   rejectedBy: string | null;
   rejectReason: string | null;
   cancelledBy: string | null;
@@ -111,6 +122,8 @@ export function projectView(p: Project): ProjectView {
     approvers: [...p.approvers],
     notifyChannel: p.notifyChannel ?? null,
     maxParallel: p.maxParallel,
+    requiredApprovals: p.requiredApprovals,
+    promoteFrom: p.promoteFrom ?? null,
     onFailure: p.onFailure,
     notifyApprovers: p.notifyApprovers,
     notifyRequester: p.notifyRequester,
@@ -133,6 +146,10 @@ export function taskView(t: DeployTask): TaskView {
     requestedBy: t.requestedBy,
     approvedBy: t.approvedBy ?? null,
     approvedAt: t.approvedAt ?? null,
+    approvals: (t.approvals ?? (t.approvedBy ? [{ by: t.approvedBy, at: (t.approvedAt ?? t.createdAt).toISOString() }] : [])).map((a) => ({ by: a.by, at: new Date(a.at) })),
+    requiredApprovals: t.project.requiredApprovals ?? 1,
+    promotion: t.promotion ? { project: t.promotion.project, taskId: t.promotion.taskId, at: new Date(t.promotion.at) } : null,
+    overrideReason: t.overrideReason ?? null,
     rejectedBy: t.rejectedBy ?? null,
     rejectReason: t.rejectReason ?? null,
     cancelledBy: t.cancelledBy ?? null,
@@ -148,4 +165,16 @@ export function taskView(t: DeployTask): TaskView {
     slack: t.slackChannel && t.slackMessageTs ? { channel: t.slackChannel, ts: t.slackMessageTs } : null,
     createdAt: t.createdAt,
   };
+}
+
+/** Why a task that may run has not started: its place in the project's queue, and a lock that holds it. */
+export interface QueueState {
+  /** 1 = next in its project (0 for a scheduled task, which is not in the queue yet). */
+  position: number;
+  /** The task running in the project now, if any. */
+  blockedBy: number | null;
+  /** The project is locked: the task waits until it is unlocked. */
+  lock: { by: string; reason: string | null } | null;
+  /** A freeze window holds the project: the task waits until it ends. */
+  freeze?: { reason: string; endsAt: Date; timeZone: string; allProjects: boolean } | null;
 }

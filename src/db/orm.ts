@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Migrator } from '@mikro-orm/migrations';
 import { MikroORM, type Options } from '@mikro-orm/sqlite';
@@ -42,5 +42,11 @@ export async function openDatabase(db: DatabaseConfig): Promise<Orm> {
     if (db.path !== ':memory:') await connection.execute('PRAGMA journal_mode = WAL');
   }
   await orm.getMigrator().up();
+  if (db.kind === 'sqlite' && db.path !== ':memory:') restrictToOwner(db.path);
   return orm;
+}
+
+/** The database holds encrypted secrets and the audit log: owner-only, like the key file (0600). */
+function restrictToOwner(path: string): void {
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(file)) chmodSync(file, 0o600);
 }

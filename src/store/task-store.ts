@@ -20,7 +20,7 @@ export interface Heartbeat {
   stopReason: string | null;
 }
 
-type Changes = Partial<Pick<DeployTask, 'approvedBy' | 'approvedAt' | 'rejectedBy' | 'rejectedAt' | 'rejectReason' | 'cancelledBy' | 'error' | 'ownerId' | 'leaseExpiresAt' | 'startedAt' | 'lastProgressAt' | 'stopReason'>>;
+type Changes = Partial<Pick<DeployTask, 'approvedBy' | 'approvedAt' | 'rejectedBy' | 'rejectedAt' | 'rejectReason' | 'cancelledBy' | 'error' | 'ownerId' | 'leaseExpiresAt' | 'startedAt' | 'lastProgressAt' | 'stopReason' | 'approvals' | 'approvalCount'>>;
 
 /**
  * One conditional UPDATE per status change: from the statuses expected, optionally only by the
@@ -33,13 +33,14 @@ export async function transitionWhere(
   from: readonly TaskStatus[],
   to: TaskStatus,
   changes: Changes = {},
-  where: { ownerId?: string; scheduledBy?: Date } = {},
+  where: { ownerId?: string; scheduledBy?: Date; approvalCount?: number } = {},
   at: Date = new Date(),
 ): Promise<boolean> {
   const allowed = from.filter((f) => canTransition(f, to));
   if (allowed.length === 0) return false;
   const condition: Record<string, unknown> = { id: taskId, status: { $in: allowed } };
   if (where.ownerId !== undefined) condition.ownerId = where.ownerId;
+  if (where.approvalCount !== undefined) condition.approvalCount = where.approvalCount;
   if (where.scheduledBy) condition.$or = [{ scheduledAt: null }, { scheduledAt: { $lte: where.scheduledBy } }];
   const data: Record<string, unknown> = { ...changes, status: to, updatedAt: at };
   if (isTerminal(to)) {

@@ -54,7 +54,7 @@ describe('help and the deploy modal', () => {
     const e = fail('help sever');
     expect(e.error).toContain('No help on `sever`');
     expect(e.suggestion).toBe('help server');
-    expect(e.usage).toBe(HELP_TEXT);
+    expect(e.usage).toBe(usageFor('help')); // one line, never the whole help
   });
 });
 
@@ -100,7 +100,7 @@ describe('server commands', () => {
     expect(fail('server add v6 root@::1').error).toBe('Write IPv6 addresses in brackets: `root@[::1]`.');
     expect(fail('server add web root@h:0').error).toBe('The port must be between 1 and 65535, not 0.');
     expect(fail('server add web root@h:70000').error).toContain('between 1 and 65535');
-    expect(fail('server add web root@h:ssh').error).toBe('The port must be a whole number, not `ssh`.');
+    expect(fail('server add web root@h:ssh').error).toBe('The port must be a whole number from 1 to 65535, not `ssh`.');
     expect(fail('server add web root@h key=a agent').error).toContain('Choose one way to log in');
     expect(fail('server add web root@h agent agent').error).toBe('`agent` is given twice.');
     expect(fail('server add web root@h key=a key=b').error).toBe('Option `key=` is given twice.');
@@ -114,8 +114,8 @@ describe('server commands', () => {
   });
 
   it('refuses passwords typed in chat', () => {
-    expect(fail('server add web root@h password=hunter2').error).toContain('Never type a password in chat');
-    expect(fail('server edit web password=hunter2').error).toContain('Never type a password in chat');
+    expect(fail('server add web root@h password=hunter2').error).toContain('Never type a password in a command');
+    expect(fail('server edit web password=hunter2').error).toContain('Never type a password in a command');
   });
 
   it('server list / show / remove / check', () => {
@@ -141,7 +141,7 @@ describe('server commands', () => {
     });
     expect(ok('server edit web1 host=2001:db8::1', 'server-edit').changes).toEqual({ host: '2001:db8::1' });
     expect(fail('server edit web1 host=a:22').error).toBe('Put the port in `port=`, not in `host=`.');
-    expect(fail('server edit web1 port=x').error).toBe('`port=` must be a whole number, not `x`.');
+    expect(fail('server edit web1 port=x').error).toBe('`port=` must be a whole number from 1 to 65535, not `x`.');
     expect(fail('server edit web1 agent').error).toBe('Unexpected `agent`.');
     expect(fail('server edit web1 hots=a').error).toContain('Did you mean `host=`?');
   });
@@ -150,7 +150,7 @@ describe('server commands', () => {
     const e = fail('server lsit');
     expect(e.error).toBe('Unknown server command `lsit`. Did you mean `/deploy server list`?');
     expect(e.suggestion).toBe('server list');
-    expect(e.usage).toBe(usageFor('server'));
+    expect(e.usage).toBe(usageFor('server list'));
     expect(fail('server ad web root@h').suggestion).toBe('server add web root@h');
     expect(fail('server frobnicate').error).toBe('Unknown server command `frobnicate`. Try one of: add, list, show, edit, remove, check.');
     expect(fail('server').error).toBe('Missing server command: add, list, show, edit, remove, check.');
@@ -161,7 +161,7 @@ describe('project commands', () => {
   const full =
     'project add shop repo=<https://github.com/acme/shop.git> path=/srv/shop servers=web1,web2 env=prod keep=5 ' +
     'branch=release approvers=<@U01ALICE>,<@U02BOB|bob> channel=<#C0DEPLOYS|deploys> parallel=2 ' +
-    'title="Shop (EU)" on_failure=continue';
+    'approvals=2 title="Shop (EU)" on_failure=continue';
 
   it('project add with no arguments opens the modal', () => {
     ok('project add', 'project-add-modal');
@@ -181,6 +181,7 @@ describe('project commands', () => {
         approvers: ['U01ALICE', 'U02BOB'],
         channel: { id: 'C0DEPLOYS', name: 'deploys' },
         parallel: 2,
+        approvals: 2,
         title: 'Shop (EU)',
         onFailure: 'continue',
       },
@@ -229,15 +230,15 @@ describe('project commands', () => {
     expect(fail('project add shop repo=r path=p').error).toBe('Missing `servers=`.');
     expect(fail('project add repo=r').error).toBe('Missing <name> before `repo=`.');
     expect(fail('project add a repo=r path=p servers=s env=staging').error).toBe('`env=` must be one of test, prod (got `staging`).');
-    expect(fail('project add a repo=r path=p servers=s keep=0').error).toBe('`keep=` must be between 1 and 9007199254740991, not 0.');
-    expect(fail('project add a repo=r path=p servers=s keep=-1').error).toBe('`keep=` must be a whole number, not `-1`.');
-    expect(fail('project add a repo=r path=p servers=s parallel=2.5').error).toBe('`parallel=` must be a whole number, not `2.5`.');
+    expect(fail('project add a repo=r path=p servers=s keep=0').error).toBe('`keep=` must be between 1 and 100, not 0.');
+    expect(fail('project add a repo=r path=p servers=s keep=-1').error).toBe('`keep=` must be between 1 and 100, not -1.');
+    expect(fail('project add a repo=r path=p servers=s parallel=2.5').error).toBe('`parallel=` must be a whole number from 1 to 500, not `2.5`.');
     expect(fail('project add a repo=r path=p servers=s on_failure=retry').error).toContain('must be one of rollback, continue');
     expect(fail('project add a repo=r repo=s path=p servers=s').error).toBe('Option `repo=` is given twice.');
     expect(fail('project add a repo=r path=p servers=s extra').error).toBe('Unexpected `extra`.');
     const e = fail('project add a repo=r path=p servers=s foo=1');
     expect(e.error).toBe(
-      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= title= on_failure= notify_approvers= notify_requester=.',
+      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= promote_from= title= on_failure= notify_approvers= notify_requester= offline.',
     );
     expect(e.usage).toBe(usageFor('project add'));
     expect(e.usage).toContain('/deploy project add <name> repo=<url>');
@@ -279,7 +280,7 @@ describe('project commands', () => {
   it('unknown project verbs', () => {
     const e = fail('project lst');
     expect(e.suggestion).toBe('project list');
-    expect(e.usage).toBe(usageFor('project'));
+    expect(e.usage).toBe(usageFor('project list'));
     expect(fail('project').error).toContain('Missing project command');
   });
 });
@@ -290,6 +291,14 @@ describe('deploy', () => {
     expect(fields(ok('/deploy shop v1.4.2', 'deploy'))).toEqual({ kind: 'deploy', project: 'shop', ref: 'v1.4.2' });
     expect(ok('shop feature/Login-Page', 'deploy').ref).toBe('feature/Login-Page');
     expect(ok('shop 3f2a9c1', 'deploy').ref).toBe('3f2a9c1');
+  });
+
+  it('takes an admin\'s override="why" before an optional schedule', () => {
+    expect(fields(ok('shop v2 override="outage hotfix"', 'deploy'))).toEqual({ kind: 'deploy', project: 'shop', ref: 'v2', override: 'outage hotfix' });
+    const scheduled = ok('shop v2 override=why at 18:30', 'deploy');
+    expect([scheduled.override, scheduled.at]).toEqual(['why', { kind: 'time-of-day', hour: 18, minute: 30 }]);
+    expect(fail('shop v2 force=1').error).toBe('Unknown option `force=` for `deploy`. Options: override= (then `at <time>` to schedule).');
+    expect(fail('shop v2 override=""').error).toBe('Say why you override: `override="why"`.');
   });
 
   it('deploy <project> <ref> is the explicit form, for any project name', () => {
@@ -327,7 +336,10 @@ describe('deploy', () => {
       'Unknown command `sever`. Did you mean `/deploy server list`? (To deploy a project named `sever`, write `/deploy deploy sever <ref>`.)',
     );
     expect(e.suggestion).toBe('server list');
-    expect(e.usage).toBe(HELP_TEXT);
+    expect(e.usage).toBe(usageFor('server list'));
+    expect(e.usage.split('\n')).toHaveLength(1);
+    expect(fail('stauts 12').usage).toBe(usageFor('status'));
+    expect(fail('server ad web root@h').usage).toBe(usageFor('server add').split('\n')[1]);
     expect(fail('stauts 12').suggestion).toBe('status 12');
     expect(fail('projcet list').suggestion).toBe('project list');
     expect(fail('rollbak shop').suggestion).toBe('rollback shop');
@@ -399,7 +411,7 @@ describe('help text and usage', () => {
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);
     for (const word of RESERVED_WORDS.filter((w) => w !== 'deploy')) expect(HELP_TEXT).toContain(`/deploy ${word}`);
-    expect(HELP_TEXT).toContain('/deploy <project> <ref> [at <time>]');
+    expect(HELP_TEXT).toContain('/deploy <project> <ref> [override="why"] [at <time>]');
   });
 
   it('usageFor gives one command, a group, a section, or the full help', () => {
@@ -421,5 +433,28 @@ describe('help text and usage', () => {
       expect(err).toBeInstanceOf(UserError);
       expect((err as Error).message).toBe(`\`x\` is not a task id: write a number such as 12 or #12.\n\n${usageFor('status')}`);
     }
+  });
+});
+
+describe('freeze commands', () => {
+  it('freeze add: one-off with from/to, or recurring with cron and for', () => {
+    expect(fields(ok('freeze add shop from 2026-12-24T00:00 to 2026-12-27T00:00 reason="holidays"', 'freeze-add'))).toEqual({
+      kind: 'freeze-add', scope: 'shop', reason: 'holidays', from: { kind: 'datetime', iso: '2026-12-24T00:00' }, to: { kind: 'datetime', iso: '2026-12-27T00:00' },
+    });
+    expect(fields(ok('freeze add all cron="0 18 * * 5" for=62h tz=Europe/Paris reason="weekend"', 'freeze-add'))).toEqual({
+      kind: 'freeze-add', scope: 'all', reason: 'weekend', tz: 'Europe/Paris', cron: '0 18 * * 5', durationSeconds: 62 * 3600,
+    });
+    expect(ok('freeze add all cron="0 0 * * *" for=1d12h30m reason=x', 'freeze-add').durationSeconds).toBe(36 * 3600 + 1800);
+    expect(fields(ok('freeze list', 'freeze-list'))).toEqual({ kind: 'freeze-list' });
+    expect(fields(ok('freeze remove 3', 'freeze-remove'))).toEqual({ kind: 'freeze-remove', id: 3 });
+  });
+
+  it('freeze add refuses what it cannot read, saying how to write it', () => {
+    expect(fail('freeze add shop from 2026-12-24T00:00 to 2026-12-27T00:00').error).toBe('Say why deploys are frozen: `reason="…"`.');
+    expect(fail('freeze add all cron="0 18 * * 5" reason=w').error).toBe('A recurring freeze needs its length: `for=62h` (or `30m`, `2d`, `1d12h`).');
+    expect(fail('freeze add all cron="0 18 * * 5" for=soon reason=w').error).toBe('`for=soon` is not a duration: write e.g. `62h`, `30m`, `2d` or `1d12h`.');
+    expect(fail('freeze add all from 2026-12-24T00:00 reason=w').error).toBe('A one-off freeze needs both ends: `from <time> to <time>`.');
+    expect(fail('freeze add all cron="* * * * *" for=1h from 2026-12-24T00:00 to 2026-12-25T00:00 reason=w').error).toMatch(/either one-off .* or recurring/);
+    expect(fail('freeze frobnicate').error).toBe('Unknown freeze command `frobnicate`. Try one of: add, list, remove.');
   });
 });

@@ -53,6 +53,45 @@ describe('TaskService', () => {
     await expect(db.services().tasks.approve(admin, task.id)).rejects.toThrow(/nothing to approve/);
   });
 
+  it('needs N distinct approvers with approvals=N: never the requester, never the same approver twice', async () => {
+    await expect(db.services().projects.edit(admin, 'api', { requiredApprovals: 3 })).rejects.toThrow(/approvals=3 needs at least 3 approvers, and the project has 2/);
+    await db.services().projects.edit(admin, 'api', { approvers: [alice.id, admin.id, carol.id], requiredApprovals: 2 });
+    const task = await db.services().tasks.requestDeploy(alice, { project: 'api', ref: 'v2' });
+    await expect(db.services().tasks.approve(alice, task.id)).rejects.toThrow(`You requested deploy #${task.id}, so your approval does not count: it needs 2 approvals from other approvers (<@UADMIN01>, <@UCAROL01>).`);
+    await expect(db.services().tasks.approve(alice, task.id, { confirmSelf: true })).rejects.toThrow(/your approval does not count/);
+    const first = await db.services().tasks.approve(carol, task.id);
+    expect(first.status).toBe('awaiting_approval');
+    expect(first.approvals?.map((a) => a.by)).toEqual([carol.id]);
+    await expect(db.services().tasks.approve(carol, task.id)).rejects.toThrow(`You already approved deploy #${task.id}: it needs 1 more approval from another approver (<@UADMIN01>).`);
+    const second = await db.services().tasks.approve(admin, task.id);
+    expect(second).toMatchObject({ status: 'approved', approvedBy: admin.id, requiredApprovals: 2 });
+    expect(second.approvals?.map((a) => a.by)).toEqual([carol.id, admin.id]);
+    const audits = await db.em().find(AuditEvent, { action: 'task.approve', target: `task:${task.id}` }, { orderBy: { id: 'asc' } });
+    expect(audits.map((a) => [a.actor, a.details])).toEqual([[carol.id, { selfApproved: false, approval: 1, of: 2 }], [admin.id, { selfApproved: false, approval: 2, of: 2 }]]);
+  });
+
+  it('deploys to a project with promote_from only commits that succeeded on its test project; an admin may override, audited', async () => {
+    const sha = (c: string) => c.repeat(40);
+    await expect(db.services().projects.edit(admin, 'api', { promoteFrom: 'nope' })).rejects.toThrow(/No project named nope to promote from/);
+    await expect(db.services().projects.edit(admin, 'api', { promoteFrom: 'api' })).rejects.toThrow(/cannot promote from itself/);
+    await db.services().projects.edit(admin, 'api', { promoteFrom: 'site' });
+    const tested = await db.services().tasks.requestDeploy(bob, { project: 'site', ref: 'v2', commit: sha('a') });
+    // What the runner writes at the end of a successful deploy (the runner is not under test here).
+    await db.em().nativeUpdate(DeployTask, { id: tested.id }, { status: 'success', finishedAt: new Date() });
+    const proven = await db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v2', commit: sha('a') });
+    expect(proven.promotion).toMatchObject({ project: 'site', taskId: tested.id });
+    await db.services().tasks.cancel(admin, proven.id);
+    await expect(db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v3', commit: sha('b') })).rejects.toThrow(
+      'v3 (bbbbbbb) has not succeeded on site yet, and api deploys only what has: deploy it there first (`/deploy site v3`), or an admin can override with a reason: `/deploy api v3 override="why"`.',
+    );
+    await expect(db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v3', commit: sha('b'), override: 'hotfix' })).rejects.toThrow(/Only admins can override/);
+    const overridden = await db.services().tasks.requestDeploy(admin, { project: 'api', ref: 'v3', commit: sha('b'), override: 'outage hotfix' });
+    expect(overridden).toMatchObject({ promotion: null, overrideReason: 'outage hotfix' });
+    const audit = await db.em().findOneOrFail(AuditEvent, { action: 'task.gate_override', target: `task:${overridden.id}` });
+    expect(audit.details).toMatchObject({ gate: 'promotion', from: 'site', reason: 'outage hotfix' });
+    expect(await db.em().count(DeployTask, { project: { name: 'api' }, commit: sha('b') })).toBe(1);
+  });
+
   it('refuses self-approval, except an admin who confirms it', async () => {
     const own = await db.services().tasks.requestDeploy(alice, { project: 'api', ref: 'v2' });
     await expect(db.services().tasks.approve(alice, own.id)).rejects.toThrow(/cannot approve it yourself/);

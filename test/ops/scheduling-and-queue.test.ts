@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditEvent } from '../../src/db/entities/index.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import type { Actor } from '../../src/core/actor.js';
 import { createRuntimeFixture, type RuntimeFixture } from '../support/runtime-fixture.js';
@@ -81,6 +82,65 @@ describe('scheduled deploys, queueing and locks', () => {
     const ok = await f.runtime.executor.run(bob.id, 'app v1', { slackEscaped: false });
     expect(ok.kind).toBe('task');
     if (ok.kind === 'task') await f.runtime.events.waitForFinish(ok.task.id);
+  });
+
+  it('holds queued and scheduled deploys while the project is locked, says so, and runs them after unlock', async () => {
+    await f.runtime.app.withServices((s) => s.projects.setHooks(f.admin, 'app', { before_deploy: 'sleep 2' }));
+    const first = await f.runtime.executor.run(bob.id, 'app v1', { slackEscaped: false });
+    const queued = await f.runtime.executor.run(bob.id, 'app v2', { slackEscaped: false });
+    const scheduledAt = new Date(Date.now() + 1500);
+    const scheduled = await f.runtime.app.withServices((s) => s.tasks.requestDeploy(bob, { project: 'app', ref: 'v1', scheduledAt }));
+    if (first.kind !== 'task' || queued.kind !== 'task') throw new Error('expected tasks');
+    // Locked while #first runs: it finishes; the queued and the scheduled deploy wait.
+    const locked = await f.runtime.executor.run(f.admin.id, 'lock app release freeze', { slackEscaped: false });
+    expect(locked.kind === 'reply' && locked.reply.text).toContain(`#${queued.task.id}`);
+    expect(locked.kind === 'reply' && locked.reply.text).toContain(`#${scheduled.id}`);
+    expect(locked.kind === 'reply' && locked.reply.text).toContain(`Deploy #${first.task.id} is running and finishes`);
+    expect((await f.runtime.events.waitForFinish(first.task.id)).status).toBe('success');
+    await new Promise((r) => setTimeout(r, 3000)); // past the schedule, several dispatch ticks
+    expect(await status(queued.task.id)).toBe('approved');
+    // Come due, the scheduled deploy joins the queue, and the lock holds it there.
+    expect(await status(scheduled.id)).toBe('approved');
+    expect((await f.runtime.app.withServices((s) => s.tasks.show(scheduled.id))).startedAt).toBeNull();
+    const shown = await f.runtime.executor.run(bob.id, `status ${queued.task.id}`, { slackEscaped: false });
+    expect(JSON.stringify(shown)).toContain('held: app is locked by <@UADMIN01> (release freeze); it starts after unlock');
+    expect((await f.runtime.coordinator.queuePosition(scheduled.id))?.lock?.reason).toBe('release freeze');
+    const unlocked = await f.runtime.executor.run(f.admin.id, 'unlock app', { slackEscaped: false });
+    expect(unlocked.kind === 'reply' && unlocked.reply.text).toContain(`#${queued.task.id}`);
+    expect((await f.runtime.events.waitForFinish(queued.task.id)).status).toBe('success');
+    expect((await f.runtime.events.waitForFinish(scheduled.id)).status).toBe('success');
+    await f.runtime.app.withServices((s) => s.projects.setHooks(f.admin, 'app', { before_deploy: '' }));
+  });
+
+  it('a deploy inside a freeze window waits and runs when the window ends; an admin override passes, audited', async () => {
+    const endsAt = new Date(Date.now() + 4000);
+    await f.runtime.app.withServices((s) => s.freezes.add(f.admin, { scope: 'app', from: new Date(Date.now() - 1000), to: endsAt, reason: 'quarter close', timeZone: 'UTC' }));
+    const listed = await f.runtime.executor.run(bob.id, 'freeze list app', { slackEscaped: false });
+    expect(JSON.stringify(listed)).toContain('quarter close');
+    expect(JSON.stringify(listed)).toContain('in force until');
+    const held = await f.runtime.executor.run(bob.id, 'app v1', { slackEscaped: false });
+    if (held.kind !== 'task') throw new Error('expected a task');
+    expect(held.reply.text).toContain('is held: app is frozen (quarter close) until');
+    expect(held.reply.text).toContain('it starts when the window ends');
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(await status(held.task.id)).toBe('approved');
+    const finished = await f.runtime.events.waitForFinish(held.task.id);
+    expect(finished.status).toBe('success');
+    const view = await f.runtime.app.withServices((s) => s.tasks.show(held.task.id));
+    expect(view.startedAt!.getTime()).toBeGreaterThanOrEqual(endsAt.getTime());
+
+    // A second window: bob's override is refused; an admin's passes, and is audited.
+    await f.runtime.app.withServices((s) => s.freezes.add(f.admin, { scope: 'all', from: new Date(), to: new Date(Date.now() + 60_000), reason: 'incident', timeZone: 'UTC' }));
+    const refused = await f.runtime.executor.run(bob.id, 'app v2 override="urgent"', { slackEscaped: false });
+    expect(refused.kind === 'reply' && refused.reply.text).toMatch(/Only admins can override a release gate/);
+    const passed = await f.runtime.executor.run(f.admin.id, 'app v2 override="the fix for the incident"', { slackEscaped: false });
+    if (passed.kind !== 'task') throw new Error('expected a task');
+    expect((await f.runtime.events.waitForFinish(passed.task.id)).status).toBe('success');
+    const audits = await f.runtime.app.withServices((s) => s.em.find(AuditEvent, { action: 'task.gate_override', target: `task:${passed.task.id}` }));
+    expect(audits.map((a) => a.details)).toEqual([expect.objectContaining({ gate: 'freeze', freeze: 'incident', reason: 'the fix for the incident' })]);
+    const windows = await f.runtime.app.withServices((s) => s.freezes.list());
+    for (const w of windows) await f.runtime.executor.run(f.admin.id, `freeze remove ${w.id}`, { slackEscaped: false });
+    expect(await f.runtime.app.withServices((s) => s.freezes.list())).toEqual([]);
   });
 
   it('reaps a task that makes no progress, leaving servers on a complete release', async () => {

@@ -54,6 +54,8 @@ export interface FixtureOptions {
   passwordServer?: string;
   /** Wraps the runner's fenced writes (store fault injection). */
   records?: RunRecordsFactory;
+  /** The runner's lease (default 30 s); short leases let a test see a task recovered. */
+  leaseMs?: number;
 }
 
 export async function createDeployFixture(options: FixtureOptions = {}): Promise<DeployFixture> {
@@ -96,7 +98,7 @@ export async function createDeployFixture(options: FixtureOptions = {}): Promise
   const events = new PipelineEvents();
   const recorded: PipelineEvent[] = [];
   events.on((e) => recorded.push(e));
-  const store = new TaskStore(db.orm, newOwnerId('bot'), { leaseMs: 30_000 });
+  const store = new TaskStore(db.orm, newOwnerId('bot'), { leaseMs: options.leaseMs ?? 30_000 });
   const runner = new TaskRunner({
     store,
     ...(options.records ? { records: options.records } : {}),

@@ -1,9 +1,11 @@
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable, Writable } from 'node:stream';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 
 export interface RaceAnswer {
   ok: boolean;
+  // Each command answers its own shape; the tests read the fields they asked for.
   value?: any;
   error?: string;
 }
@@ -16,7 +18,7 @@ export interface Racers {
 }
 
 export async function startRacers(count: number, databasePath: string): Promise<Racers> {
-  const children: { child: ChildProcessWithoutNullStreams; next: () => Promise<string> }[] = [];
+  const children: { child: ChildProcessByStdio<Writable, Readable, null>; next: () => Promise<string> }[] = [];
   for (let i = 0; i < count; i++) {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/race-child.ts', databasePath, dirname(databasePath)], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines: string[] = [];

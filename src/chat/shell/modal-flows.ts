@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { requireAdmin, type Actor } from '../../core/actor.js';
 import { HOOK_NAMES } from '../../pipeline/stages.js';
 import type { CommandOutcome, ModalKind } from '../../commands/command-outcome.js';
-import type { HookChanges } from '../../commands/command-types.js';
+import type { CommandOf, HookChanges } from '../../commands/command-types.js';
+import { expandHome } from '../../commands/home-path.js';
+import { privateKeyFileState } from '../../pipeline/ssh/private-key-check.js';
 import { parseCommand, usageFor } from '../../commands/commands.js';
 import { describeServer } from '../../commands/handlers/server-handlers.js';
 import { errorReply, reply, type Reply } from '../../commands/reply.js';
@@ -79,14 +81,69 @@ export async function askServerAdd(session: ShellSession, actor: Actor): Promise
   if (!parsed.ok) return refuse(parsed.error, parsed.usage);
   const command = parsed.command;
   if (command.kind !== 'server-add') return refuse('That is not a server.', usageFor('server add'));
-  if (auth !== 'password') return runtime.executor.execute(actor, command);
+  if (auth !== 'password') return (await serverAddWithSecrets(session, actor, command)) ?? runtime.executor.execute(actor, command);
+  return addWithSecrets(session, actor, command, { password });
+}
 
-  // Passwords never go through the command text (nor its audit trail): straight to the service.
-  const added = await session.attempt('server add', () =>
-    runtime.app.withServices((s) =>
-      s.servers.add(actor, { name: command.name, hostname: command.host, port: command.port ?? 22, username: command.user, authKind: 'password', password, labels: command.labels ?? [] }),
-    ),
+/**
+ * `server add … password` and `server add … key=<encrypted key>` typed as text: the shell asks
+ * for the password or the key's passphrase, hidden, instead of refusing. Undefined when nothing
+ * secret is needed (the command runs as typed).
+ */
+export async function serverAddWithSecrets(session: ShellSession, actor: Actor, command: CommandOf<'server-add'>): Promise<CommandOutcome | undefined> {
+  const { io } = session;
+  const method = command.auth?.method;
+  if (method !== 'password' && method !== 'key') return undefined;
+  const keyPath = method === 'key' ? expandHome((command.auth as { keyPath: string }).keyPath) : '';
+  if (method === 'key' && privateKeyFileState(keyPath) !== 'needs-passphrase') return undefined;
+  if (!actor.isAdmin) return refuse('Only deploybot admins can add servers. Ask an admin (listed in DEPLOYBOT_ADMINS) to do it or to add you.');
+  if (!io.canAsk) {
+    return refuse(`${method === 'password' ? 'The password' : `The passphrase of ${keyPath}`} is asked for, hidden, and there is no terminal here: run \`server add\` in the deploybot shell (\`npm start\`).`);
+  }
+  if (method === 'password') {
+    const password = await session.question(`Password for ${command.user}@${command.host}: `, { hidden: true, required: true });
+    if (password === undefined) return session.cancelled('no server was added');
+    return addWithSecrets(session, actor, command, { password });
+  }
+  const passphrase = await askPassphrase(session, keyPath, 'no server was added');
+  return typeof passphrase === 'string' ? addWithSecrets(session, actor, command, { keyPath, passphrase }) : passphrase;
+}
+
+/** `server edit <name> key=<encrypted key>`: the passphrase is asked for, hidden, as at `server add`. */
+export async function serverEditWithSecrets(session: ShellSession, actor: Actor, command: CommandOf<'server-edit'>): Promise<CommandOutcome | undefined> {
+  const c = command.changes;
+  if (c.keyPath === undefined) return undefined;
+  const keyPath = expandHome(c.keyPath);
+  if (privateKeyFileState(keyPath) !== 'needs-passphrase') return undefined;
+  if (!actor.isAdmin) return refuse('Only deploybot admins can edit servers.');
+  if (!session.io.canAsk) return refuse(`The passphrase of ${keyPath} is asked for, hidden, and there is no terminal here: run \`server edit\` in the deploybot shell (\`npm start\`).`);
+  const passphrase = await askPassphrase(session, keyPath, 'the server was not changed');
+  if (typeof passphrase !== 'string') return passphrase;
+  const edited = await session.attempt('server edit', () =>
+    session.runtime.app.withServices((s) => s.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath, passphrase, labels: c.labels })),
   );
+  if ('failed' in edited) return edited.failed;
+  const r = describeServer(edited.value);
+  return { kind: 'reply', reply: { ...r, text: `Updated server ${edited.value.name}.`, blocks: [{ type: 'text', text: `:white_check_mark: Updated server *${edited.value.name}*.` }, ...r.blocks] } };
+}
+
+/** Asks until the passphrase opens the key (three tries at a terminal, one from a script). */
+async function askPassphrase(session: ShellSession, keyPath: string, nothingDone: string): Promise<string | CommandOutcome> {
+  for (let attempt = 1; ; attempt++) {
+    const passphrase = await session.question(`Passphrase for ${keyPath}: `, { hidden: true, required: true });
+    if (passphrase === undefined) return session.cancelled(nothingDone);
+    if (privateKeyFileState(keyPath, passphrase) === 'ok') return passphrase;
+    if (attempt >= 3 || !session.io.interactive) return refuse(`That passphrase does not open ${keyPath}: ${nothingDone}.`);
+    session.io.print('That passphrase does not open the key; try again (Ctrl-C to give up).');
+  }
+}
+
+/** Secrets never go through the command text (nor its audit trail): straight to the service. */
+async function addWithSecrets(session: ShellSession, actor: Actor, command: CommandOf<'server-add'>, secrets: { password: string } | { keyPath: string; passphrase: string }): Promise<CommandOutcome> {
+  const { runtime } = session;
+  const base = { name: command.name, hostname: command.host, port: command.port ?? 22, username: command.user, labels: command.labels ?? [] };
+  const input = 'password' in secrets ? { ...base, authKind: 'password' as const, password: secrets.password } : { ...base, authKind: 'key' as const, keyPath: secrets.keyPath, passphrase: secrets.passphrase };
+  const added = await session.attempt('server add', () => runtime.app.withServices((s) => s.servers.add(actor, input)));
   if ('failed' in added) return added.failed;
   const r = describeServer(added.value);
   return {

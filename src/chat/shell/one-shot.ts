@@ -37,6 +37,7 @@ export async function runOneShot(argv: readonly string[], io: OneShotIO = {}): P
 
   const parsed = parseCliArgs(argv);
   if (!parsed.ok) {
+    if (argv.includes('--json')) return sayJsonError(stdout, EXIT.refused, argv.join(' '), 'usage', parsed.error);
     say(stderr, `deploybot: ${parsed.error}\n\n${CLI_USAGE}`);
     return EXIT.refused;
   }
@@ -46,6 +47,7 @@ export async function runOneShot(argv: readonly string[], io: OneShotIO = {}): P
     return EXIT.ok;
   }
   if (args.help || args.command.trim() === '') {
+    if (!args.help && args.json) return sayJsonError(stdout, EXIT.refused, '', 'usage', 'say which command to run');
     say(args.help ? stdout : stderr, args.help ? CLI_USAGE : `deploybot: say which command to run.\n\n${CLI_USAGE}`);
     return args.help ? EXIT.ok : EXIT.refused;
   }
@@ -56,14 +58,18 @@ export async function runOneShot(argv: readonly string[], io: OneShotIO = {}): P
     // A local tool: never Slack; quiet logs unless asked for.
     config = { ...loaded, mode: 'shell', logLevel: env.DEPLOYBOT_LOG_LEVEL ? loaded.logLevel : 'warn' };
   } catch (err) {
-    say(stderr, err instanceof ConfigError ? err.message : `deploybot: cannot read the configuration: ${errorMessage(err)}`);
+    const message = err instanceof ConfigError ? err.message : `deploybot: cannot read the configuration: ${errorMessage(err)}`;
+    if (args.json) return sayJsonError(stdout, EXIT.internal, args.command, 'config', message);
+    say(stderr, message);
     return EXIT.internal;
   }
   let context: AppContext;
   try {
     context = await createAppContext(config);
   } catch (err) {
-    say(stderr, `deploybot: cannot open the database (${config.database.kind === 'sqlite' ? config.database.path : 'DATABASE_URL'}): ${errorMessage(err)}`);
+    const message = `deploybot: cannot open the database (${config.database.kind === 'sqlite' ? config.database.path : 'DATABASE_URL'}): ${errorMessage(err)}`;
+    if (args.json) return sayJsonError(stdout, EXIT.internal, args.command, 'database', message);
+    say(stderr, message);
     return EXIT.internal;
   }
 
@@ -94,11 +100,14 @@ export async function runOneShot(argv: readonly string[], io: OneShotIO = {}): P
     const result = await session.run(args.command, user);
     terminal?.close();
     if (result.kind !== 'outcome') {
-      say(stderr, `deploybot: \`${args.command}\` only means something in the interactive shell.`);
+      const message = `\`${args.command}\` only means something in the interactive shell.`;
+      if (args.json) return sayJsonError(stdout, EXIT.refused, args.command, 'user', message);
+      say(stderr, `deploybot: ${message}`);
       return EXIT.refused;
     }
     return await finish(runtime, monitor, result, args, { stdout, stderr, progressOut, style });
   } catch (err) {
+    if (args.json) return sayJsonError(stdout, EXIT.internal, args.command, 'internal', errorMessage(err));
     say(stderr, `deploybot: ${errorMessage(err)}`);
     return EXIT.internal;
   } finally {
@@ -218,12 +227,41 @@ async function waitOnly(
   return code;
 }
 
+/**
+ * A failure before or outside a command's answer (bad options, configuration, database), as JSON:
+ * a script reading stdout always gets an object with `ok`, `exitCode` and `error`.
+ */
+function sayJsonError(stdout: Writable, exitCode: number, command: string, kind: 'usage' | 'config' | 'database' | 'user' | 'internal', message: string): number {
+  stdout.write(`${JSON.stringify({ ok: false, exitCode, command, result: null, error: { kind, message } }, null, 2)}\n`);
+  return exitCode;
+}
+
+/** `error` of a refused or failed command: what was wrong, its tier, the usage line, per-field notes. */
+function jsonError(outcome: ShellOutcome, watched: WatchResult | undefined): unknown {
+  if (watched && watched.outcome.status !== 'success') {
+    return { kind: 'task', message: watched.outcome.error ?? `the ${watched.task.kind} ${watched.outcome.status === 'cancelled' ? 'was cancelled' : 'failed'}`, status: watched.outcome.status };
+  }
+  if (outcome.reply.isError !== true) return undefined;
+  const usage = outcome.reply.blocks.find((b) => b.type === 'code');
+  return {
+    kind: outcome.tier ?? 'user',
+    message: outcome.reply.text,
+    ...(usage && usage.type === 'code' ? { usage: usage.text } : {}),
+    ...(outcome.fields ? { fields: outcome.fields } : {}),
+  };
+}
+
 function jsonAnswer(command: string, actor: string, outcome: ShellOutcome, exitCode: number, watched: WatchResult | undefined, task: unknown) {
+  const error = jsonError(outcome, watched);
+  const data = outcome.reply.data as { error?: unknown } | undefined;
   return {
     ok: exitCode === EXIT.ok,
     exitCode,
     command,
     actor,
+    // What the command answered, as data: servers, projects, tasks, refs, a task's status…
+    result: outcome.reply.isError === true ? null : (data ?? null),
+    ...(error !== undefined ? { error } : {}),
     outcome: {
       kind: outcome.kind,
       ...(outcome.kind === 'task' ? { event: outcome.event, task: outcome.task } : {}),

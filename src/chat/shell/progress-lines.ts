@@ -68,7 +68,12 @@ export class ProgressLines {
         const detailed = progress.hosts.size <= this.detailLimit;
         if (event.state === 'failed') {
           const exit = event.exitCode !== undefined && event.exitCode !== null ? ` (exit ${event.exitCode})` : '';
-          const head = `${p}   ${this.host(event.host, progress)}  ${event.stage} ${s.bad(SYMBOLS.fail)} ${this.took(event.durationMs)}${exit}${event.error ? `: ${event.error}` : ''}`;
+          // "(exit 3): exited with code 3" says it twice; a server never reached did not fail to upload.
+          const error = exit && event.error === `exited with code ${event.exitCode}` ? undefined : event.error;
+          const connect = /^connect: /.test(event.error ?? '');
+          const stage = connect ? 'connect' : event.stage;
+          const shown = connect ? event.error!.replace(/^connect: /, '') : error;
+          const head = `${p}   ${this.host(event.host, progress)}  ${stage} ${s.bad(SYMBOLS.fail)} ${this.took(event.durationMs)}${exit}${shown ? `: ${shown}` : ''}`;
           return [head, ...this.tail(event.outputTail), ...(detailed ? [] : this.summary(event.stage, progress, true))];
         }
         if (detailed) return event.state === 'skipped' ? [] : [`${p}   ${this.host(event.host, progress)}  ${event.stage} ${s.ok(SYMBOLS.ok)} ${this.took(event.durationMs)}`];

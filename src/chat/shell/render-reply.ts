@@ -7,9 +7,9 @@ import { makeStyle, SYMBOLS, visibleLength, type Style } from './style.js';
  * - headings are underlined, fields aligned in two columns, lists bulleted, code indented;
  * - Slack-only markup is translated: `:emoji:` → a short symbol or nothing, `<@U1>` → `@U1`,
  *   `<#C1|deploys>` → `#deploys`, `<https://x|label>` → `label`;
- * - `*bold*` and `` `code` `` become bold / cyan with colour, and stay `` `code` `` without it (so a
- *   command to type still stands out); the `/deploy` prefix is dropped from commands, which the
- *   shell accepts without it.
+ * - `*bold*` becomes bold with colour; `` `code` `` keeps its backticks with or without colour (cyan
+ *   with it), so a terminal and a pipe show the same text; the `/deploy` prefix is dropped from
+ *   commands, which the shell accepts without it.
  */
 export interface RenderOptions {
   color?: boolean;
@@ -95,7 +95,8 @@ export function renderInline(text: string, style: Style, options: RenderOptions 
     .map((part, i) => {
       if (i % 2 === 1) {
         const code = options.dropCommandPrefix === false ? part.slice(1, -1) : dropPrefix(part.slice(1, -1));
-        return style.color ? style.code(code) : `\`${code}\``;
+        // Backticks stay with colour too: a terminal shows what a pipe gets, and a copied command is the same text.
+        return style.color ? style.code(`\`${code}\``) : `\`${code}\``;
       }
       return prose(part, style);
     })

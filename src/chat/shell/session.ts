@@ -4,7 +4,7 @@ import type { Runtime } from '../../runtime.js';
 import type { CommandOutcome } from '../../commands/command-outcome.js';
 import { parseCommand } from '../../commands/commands.js';
 import { errorReply, type Reply } from '../../commands/reply.js';
-import { askDeploy, askServerAdd, editHooks, modalReply, modalWithoutPrompts } from './modal-flows.js';
+import { askDeploy, askServerAdd, editHooks, modalReply, modalWithoutPrompts, serverAddWithSecrets, serverEditWithSecrets } from './modal-flows.js';
 import type { Style } from './style.js';
 import { CANCELLED, type ReadResult } from './terminal.js';
 
@@ -85,8 +85,17 @@ export class ShellSession {
     }
     // `deploy` alone asks what to deploy, like the bare `/deploy` (the grammar wants a project after it).
     if (body.toLowerCase() === 'deploy') return this.modal(user, { kind: 'open-modal', modal: 'deploy' });
-    const outcome = await this.runtime.executor.run(user, text, { slackEscaped: false });
     const parsed = parseCommand(text, { slackEscaped: false });
+    if (parsed.ok && parsed.command.kind === 'server-add') {
+      // A password, or an encrypted key's passphrase: asked here, hidden, never part of the text.
+      const asked = await serverAddWithSecrets(this, this.runtime.app.actor(user), parsed.command);
+      if (asked) return this.settle(user, asked);
+    }
+    if (parsed.ok && parsed.command.kind === 'server-edit') {
+      const asked = await serverEditWithSecrets(this, this.runtime.app.actor(user), parsed.command);
+      if (asked) return this.settle(user, asked);
+    }
+    const outcome = await this.runtime.executor.run(user, text, { slackEscaped: false });
     if (parsed.ok && parsed.command.kind === 'help' && parsed.command.topic === undefined && outcome.kind === 'reply') {
       // The general help, plus what only the shell understands.
       return this.answer(user, {

@@ -23,6 +23,8 @@ export interface RunningShell {
   stop(): Promise<void>;
   /** Resolves when the session is over: `exit`, Ctrl-D or end of input, once the deploys it follows have finished. */
   closed: Promise<void>;
+  /** Non-empty lines read so far: none at the end of input means nobody was there to type (`docker run -d`). */
+  linesRead(): number;
 }
 
 export const PROMPT = 'deploybot> ';
@@ -57,6 +59,7 @@ export async function startShell(runtime: Runtime, io: ShellIO): Promise<Running
   });
 
   let stopping = false;
+  let linesRead = 0;
   let wakeStop: () => void = () => {};
   const stopped = new Promise<void>((resolve) => (wakeStop = resolve));
 
@@ -73,6 +76,7 @@ export async function startShell(runtime: Runtime, io: ShellIO): Promise<Running
         break;
       }
       if (line === CANCELLED) continue;
+      if (line.trim() !== '') linesRead++;
       try {
         const result = await session.run(line);
         if (result.kind === 'exit') break;
@@ -96,6 +100,7 @@ export async function startShell(runtime: Runtime, io: ShellIO): Promise<Running
 
   return {
     closed,
+    linesRead: () => linesRead,
     async stop() {
       stopping = true;
       wakeStop();

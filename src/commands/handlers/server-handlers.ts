@@ -3,17 +3,19 @@ import type { CoreServices } from '../../core/services.js';
 import type { ServerView } from '../../core/views.js';
 import { UserError } from '../../errors.js';
 import type { ProbeResult } from '../../pipeline/ssh/server-probe.js';
+import { privateKeyFileState } from '../../pipeline/ssh/private-key-check.js';
 import { HostKeyMismatchError, normalizeFingerprint } from '../../pipeline/ssh/ssh.js';
 import type { CommandDeps } from '../command-deps.js';
 import type { CommandOutcome } from '../command-outcome.js';
 import type { CommandOf } from '../command-types.js';
-import { reply, type Reply } from '../reply.js';
+import { expandHome } from '../home-path.js';
+import { reply, withData, type Reply } from '../reply.js';
 
 const ok = (r: Reply): CommandOutcome => ({ kind: 'reply', reply: r });
 
 export function describeServer(s: ServerView): Reply {
   const auth = s.authKind === 'key' ? (s.hasOwnKey ? `key ${s.keyPath ?? '(stored, encrypted)'}` : 'default key (DEPLOYBOT_SSH_KEY)') : s.authKind;
-  return reply(`Server ${s.name}: ${s.username}@${s.hostname}:${s.port}`, { type: 'heading', text: `Server ${s.name}` }, {
+  return withData(reply(`Server ${s.name}: ${s.username}@${s.hostname}:${s.port}`, { type: 'heading', text: `Server ${s.name}` }, {
     type: 'fields',
     fields: [
       ['Address', `\`${s.username}@${s.hostname}:${s.port}\``],
@@ -23,7 +25,7 @@ export function describeServer(s: ServerView): Reply {
       ['Projects', s.projects.length ? s.projects.join(', ') : '—'],
       ['Added by', s.createdBy],
     ],
-  });
+  }), { server: s });
 }
 
 export async function handleServerCommand(
@@ -35,13 +37,14 @@ export async function handleServerCommand(
   switch (command.kind) {
     case 'server-add': {
       if (command.auth?.method === 'password') {
-        throw new UserError('Passwords are never typed in chat: use `/deploy server add` with no arguments to open the form, which keeps the password out of the channel history.');
+        throw new UserError('Passwords are never typed in chat: use `/deploy server add` with no arguments to open the form, which keeps the password out of the channel history. (The shell asks for it, hidden.)');
       }
       // `key=@file`: the key itself is read now (any length: an RSA-4096 key is past a form input's
       // 3,000 characters) and stored encrypted, like a key pasted in the form.
       let privateKey: string | undefined;
+      if (command.auth?.method === 'key' && 'keyPath' in command.auth) assertNoPassphraseNeeded(expandHome(command.auth.keyPath));
       if (command.auth?.method === 'key' && 'keyFile' in command.auth) {
-        const file = command.auth.keyFile;
+        const file = expandHome(command.auth.keyFile);
         if (!deps.readFile) throw new UserError('Keys cannot be read from files here: use `key=<path>` (a file on the bot\'s host), or the form (`/deploy server add`).');
         privateKey = await deps.readFile(file).catch(() => {
           throw new UserError(`Cannot read ${file}: give the path of a readable private key file.`);
@@ -53,7 +56,7 @@ export async function handleServerCommand(
         port: command.port ?? 22,
         username: command.user,
         authKind: command.auth?.method ?? 'key',
-        keyPath: command.auth?.method === 'key' && 'keyPath' in command.auth ? command.auth.keyPath : undefined,
+        keyPath: command.auth?.method === 'key' && 'keyPath' in command.auth ? expandHome(command.auth.keyPath) : undefined,
         ...(privateKey !== undefined ? { privateKey } : {}),
         labels: command.labels ?? [],
       });
@@ -62,29 +65,42 @@ export async function handleServerCommand(
     }
     case 'server-list': {
       const servers = await services.servers.list();
-      if (servers.length === 0) return ok(reply('No servers yet. Add one with `server add <name> <user>@<host>[:<port>]`.'));
+      if (servers.length === 0) return ok(withData(reply('No servers yet. Add one with `server add <name> <user>@<host>[:<port>]`.'), { servers: [] }));
       return ok(
-        reply(
+        withData(reply(
           `${servers.length} server${servers.length > 1 ? 's' : ''}: ${servers.map((s) => s.name).join(', ')}`,
           { type: 'heading', text: `Servers (${servers.length})` },
           { type: 'list', items: servers.map((s) => `*${s.name}* \`${s.username}@${s.hostname}:${s.port}\` · ${s.authKind}${s.hostKeyFingerprint ? ' · key pinned' : ' · key not pinned'}${s.projects.length ? ` · ${s.projects.join(', ')}` : ''}${s.labels.length ? ` · [${s.labels.join(', ')}]` : ''}`) },
-        ),
+        ), { servers }),
       );
     }
     case 'server-show':
       return ok(describeServer(await services.servers.show(command.name)));
     case 'server-edit': {
       const c = command.changes;
-      const edited = await services.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath: c.keyPath, labels: c.labels });
+      if (c.keyPath !== undefined) assertNoPassphraseNeeded(expandHome(c.keyPath));
+      const edited = await services.servers.edit(actor, command.name, { hostname: c.host, username: c.user, port: c.port, keyPath: c.keyPath === undefined ? undefined : expandHome(c.keyPath), labels: c.labels });
       const r = describeServer(edited);
       return ok({ ...r, text: `Updated server ${edited.name}.`, blocks: [{ type: 'text', text: `:white_check_mark: Updated server *${edited.name}*.` }, ...r.blocks] });
     }
     case 'server-remove':
       await services.servers.remove(actor, command.name);
-      return ok(reply(`Removed server ${command.name}.`, { type: 'text', text: `:wastebasket: Removed server *${command.name}*.` }));
+      return ok(withData(reply(`Removed server ${command.name}.`, { type: 'text', text: `:wastebasket: Removed server *${command.name}*.` }), { removed: command.name }));
     case 'server-check':
       return checkServer(command.name, command.acceptKey, actor, services, deps);
   }
+}
+
+/**
+ * An encrypted key added without its passphrase would only fail at the first connection. The shell
+ * asks for the passphrase before it gets here; Slack's text form cannot carry one.
+ */
+function assertNoPassphraseNeeded(keyPath: string): void {
+  if (privateKeyFileState(keyPath) !== 'needs-passphrase') return;
+  throw new UserError(
+    `The key ${keyPath} is protected by a passphrase, which is never typed in a command: give it in the form (\`/deploy server add\` or \`/deploy server edit <name>\` with no other arguments), or run the command in the deploybot shell, which asks for it hidden.`,
+    { keyPath: 'this key needs its passphrase' },
+  );
 }
 
 /**
@@ -121,10 +137,10 @@ async function checkServer(name: string, acceptKey: string | undefined, actor: A
       ? `Host key pinned: \`${probe.fingerprint}\``
       : `Host key matches the pinned one: \`${probe.fingerprint}\``;
   return ok(
-    reply(
+    withData(reply(
       `${server.name} is reachable (${probe.system}, ${probe.latencyMs} ms). ${keyLine.replace(/`/g, '')}`,
       { type: 'text', text: `:white_check_mark: *${server.name}* is reachable as \`${target.username}@${target.host}:${target.port}\` (${probe.latencyMs} ms): ${probe.system}` },
       { type: 'text', text: keyLine },
-    ),
+    ), { server: server.name, reachable: true, latencyMs: probe.latencyMs, system: probe.system, hostKeyFingerprint: probe.fingerprint, pinned: pinned.changed, repinnedFrom: repinned }),
   );
 }

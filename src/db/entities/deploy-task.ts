@@ -27,7 +27,7 @@ export const ONE_OPEN_RETRY_PER_PROJECT = `create unique index deploy_tasks_one_
 /** One requested release of a project. Its status changes only through core/task-status.ts. */
 export class DeployTask {
   /** Properties with defaults: optional when creating. */
-  declare [OptionalProps]?: 'kind' | 'status' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
+  declare [OptionalProps]?: 'kind' | 'status' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'approvalCount' | 'createdAt' | 'updatedAt';
   id!: number;
   project!: Project;
   kind: TaskKind = 'deploy';
@@ -42,6 +42,15 @@ export class DeployTask {
   requestedBy!: string;
   approvedBy?: string | null;
   approvedAt?: Date | null;
+  /**
+   * The approvals given so far, in order (the last one completes them and is approvedBy). The
+   * count is its own column so each approval is one conditional update on it (one winner per count).
+   */
+  approvals?: { by: string; at: string }[] | null;
+  approvalCount: number = 0;
+  /** Where the commit succeeded before (the promotion gate), or an admin's reason to skip a gate. */
+  promotion?: { project: string; taskId: number; at: string } | null;
+  overrideReason?: string | null;
   rejectedBy?: string | null;
   rejectedAt?: Date | null;
   rejectReason?: string | null;
@@ -102,6 +111,10 @@ export const DeployTaskSchema = new EntitySchema<DeployTask>({
     requestedBy: { type: 'string', length: 64 },
     approvedBy: { type: 'string', length: 64, nullable: true },
     approvedAt: { type: 'datetime', nullable: true },
+    approvals: { type: 'json', nullable: true },
+    approvalCount: { type: 'integer', default: 0 },
+    promotion: { type: 'json', nullable: true },
+    overrideReason: { type: 'text', nullable: true },
     rejectedBy: { type: 'string', length: 64, nullable: true },
     rejectedAt: { type: 'datetime', nullable: true },
     rejectReason: { type: 'text', nullable: true },

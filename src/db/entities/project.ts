@@ -9,7 +9,7 @@ export type NoticeMode = 'mention' | 'dm' | 'none';
 /** What to deploy (a git repository), where (servers + absolute path), and under which rules. */
 export class Project {
   /** Properties with defaults: optional when creating. */
-  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'onFailure' | 'notifyApprovers' | 'notifyRequester' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
+  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'requiredApprovals' | 'onFailure' | 'notifyApprovers' | 'notifyRequester' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
   id!: number;
   name!: string;
   title!: string;
@@ -22,6 +22,10 @@ export class Project {
   approvers: string[] = [];
   notifyChannel?: string | null;
   maxParallel: number = 10;
+  /** Distinct approvers (never the requester) a prod deploy needs: N of the M approvers. */
+  requiredApprovals: number = 1;
+  /** The test project a commit must have succeeded on before this one deploys it. */
+  promoteFrom?: string | null;
   onFailure: FailurePolicy = 'rollback';
   /** Approvers of a request: mentioned in its message and sent a DM (`dm`), only mentioned, or neither. */
   notifyApprovers: NoticeMode = 'dm';
@@ -56,6 +60,8 @@ export const ProjectSchema = new EntitySchema<Project>({
     approvers: { type: 'json' },
     notifyChannel: { type: 'string', length: 32, nullable: true },
     maxParallel: { type: 'integer', default: 10 },
+    requiredApprovals: { type: 'integer', default: 1 },
+    promoteFrom: { type: 'string', length: 63, nullable: true },
     onFailure: { type: 'string', length: 16, default: 'rollback' },
     notifyApprovers: { type: 'string', length: 8, default: 'dm' },
     notifyRequester: { type: 'string', length: 8, default: 'mention' },

@@ -1,11 +1,15 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261123184844 } from './migration-20261123184844.js';
 import { Migration20261202090800 } from './migration-20261202090800.js';
-import { Migration20261202150000 } from './migration-20261202150000.js';
+import { Migration20261202152000 } from './migration-20261202152000.js';
+import { Migration20261202152902 } from './migration-20261202152902.js';
+import { Migration20261202160000 } from './migration-20261202160000.js';
 
 /** Every migration in order. Append new ones here (see src/db/make-migration.ts). */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123184844', class: Migration20261123184844 },
   { name: 'Migration20261202090800', class: Migration20261202090800 },
-  { name: 'Migration20261202150000', class: Migration20261202150000 },
+  { name: 'Migration20261202152000', class: Migration20261202152000 },
+  { name: 'Migration20261202152902', class: Migration20261202152902 },
+  { name: 'Migration20261202160000', class: Migration20261202160000 },
 ];

@@ -220,13 +220,15 @@ export async function connectOrFail(ctx: RunContext): Promise<void> {
   await ctx.connectAll();
   const unreachable = ctx.failedHosts();
   if (unreachable.length === 0) return;
+  // The connect error as it was, before the host row's "upload: " prefix is put on it.
+  const firstError = unreachable[0]!.error ?? 'cannot connect';
   for (const host of unreachable) {
     const error = host.error ?? 'cannot connect';
     await ctx.hostStage(host, 'upload', async () => ({ ok: false, exitCode: null, outputTail: '', error }));
   }
   for (const host of ctx.hosts) for (const stage of HOST_STAGES) if (!(host.failed && stage === 'upload')) ctx.skipHostStage(host, stage);
   const first = unreachable[0]!;
-  throw new StageFailure(`cannot reach ${unreachable.map((h) => h.name).join(', ')} (${first.error}); no server was changed`, first.name, 'start');
+  throw new StageFailure(`cannot reach ${unreachable.map((h) => h.name).join(', ')} (${firstError}); no server was changed`, first.name, 'start');
 }
 
 function names(hosts: readonly HostRun[]): string {

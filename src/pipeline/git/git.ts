@@ -138,7 +138,9 @@ export class GitMirrors {
   /** Tags, newest first (by the tag's creation date; a lightweight tag's is its commit's). */
   async listTags(repoUrl: string): Promise<GitRef[]> {
     const dir = await this.existingMirror(repoUrl);
-    const out = await this.read(repoUrl, dir, ['for-each-ref', '--sort=-creatordate', `--format=${TAG_FORMAT}`, 'refs/tags/'], 'list tags');
+    // The last --sort is the primary key; tags made in the same second (a script, a release tool)
+    // fall back to version order, newest first, instead of git's ascending refname.
+    const out = await this.read(repoUrl, dir, ['for-each-ref', '--sort=-v:refname', '--sort=-creatordate', `--format=${TAG_FORMAT}`, 'refs/tags/'], 'list tags');
     return parseTags(out);
   }
 

@@ -5,7 +5,6 @@ import type { SshTarget } from './ssh-types.js';
 
 /** Socket-level failures that usually heal by themselves: worth a retry (convention 6). */
 const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED',
   'ECONNRESET',
   'ECONNABORTED',
   'EPIPE',
@@ -59,7 +58,12 @@ export function classifyConnectError(
     return make(`timed out after ${formatDuration(connectTimeoutMs)} connecting to ${where}: ${detail}`, true);
   }
   if (err.code === 'ECONNREFUSED') {
-    return make(`connection refused by ${where}: is sshd running there and is the port right?`, true);
+    // A refusal is an answer, not a hiccup: nothing accepts connections on that port.
+    const address = target.host.includes(':') ? `[${target.host}]:${target.port}` : `${target.host}:${target.port}`;
+    return make(
+      `nothing listens on ${address} (connection refused) for ${target.name}: start sshd there (without systemd: \`mkdir -p /run/sshd && /usr/sbin/sshd\`), or fix the port with \`server edit ${target.name} port=<n>\`.`,
+      false,
+    );
   }
   if (err.code === 'ENOTFOUND' || err.level === 'client-dns') {
     return make(`cannot resolve the host name of ${where}: check the server's host`, false);
@@ -69,6 +73,9 @@ export function classifyConnectError(
   }
   if (err.level === 'agent') {
     return make(`ssh-agent could not be used for ${where}: ${detail}`, false);
+  }
+  if (/no passphrase given/i.test(err.message)) {
+    return make(`the private key for ${target.name} is protected by a passphrase deploybot was not given: give the key again with \`server edit ${target.name} key=<path>\` in the deploybot shell, which asks for the passphrase (hidden), or use the form`, false);
   }
   if (/privateKey|private key|passphrase|decrypt/i.test(err.message)) {
     return make(`the private key for ${target.name} cannot be used: ${detail}`, false);

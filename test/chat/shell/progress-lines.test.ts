@@ -50,7 +50,7 @@ describe('ProgressLines', () => {
       '[#12] deploy api v1.2.0 started on web-1, web-10',
       '[#12] download ✓ 1.2s (3f2a9c1)',
       '[#12]   web-1   upload ✓ 400ms',
-      '[#12]   web-10  before_deploy ✗ 200ms (exit 3): exited with code 3',
+      '[#12]   web-10  before_deploy ✗ 200ms (exit 3)', // the exit code once
       '        │ npm ERR! a',
       '        │ npm ERR! b',
       '[#12] ✗ deploy #12 of api v1.2.0 failed after 3.4s: before_deploy failed on web-10',

@@ -58,7 +58,7 @@ describe('renderReply', () => {
   it('uses colour only when asked', () => {
     const reply = { text: 'ok', blocks: [{ type: 'text' as const, text: ':white_check_mark: *web-1* `server check web-1`' }] };
     expect(renderReply(reply)).not.toContain('\x1b[');
-    expect(renderReply(reply, { color: true })).toBe('\x1b[32m✓\x1b[39m \x1b[1mweb-1\x1b[22m \x1b[36mserver check web-1\x1b[39m');
+    expect(renderReply(reply, { color: true })).toBe('\x1b[32m✓\x1b[39m \x1b[1mweb-1\x1b[22m \x1b[36m`server check web-1`\x1b[39m');
   });
 
   it('drops only a whole /deploy word', () => {

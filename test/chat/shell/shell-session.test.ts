@@ -64,9 +64,9 @@ describe('shell mode', () => {
     for (const [i, s] of servers.entries()) {
       await say(`server add web-${i + 1} root@127.0.0.1:${s.port} key=${key.privateKeyPath}`, `Added server web-${i + 1}`);
     }
-    const typo = await say('sever list', 'help [<topic>]');
+    const typo = await say('sever list', /server list {2}— {2}list servers\n/);
     expect(typo).toContain('⚠ Unknown command `sever`');
-    expect(typo).toMatch(/^ {6}server list {2}— {2}list servers$/m); // the usage text, without the /deploy prefix
+    expect(typo).toMatch(/^ {4}server list {2}— {2}list servers$/m); // one usage line, without the /deploy prefix
 
     const bad = await say('/deploy project add api repo=x', /project add <name> repo=<url>/);
     expect(bad).toMatch(/⚠ /);
@@ -112,7 +112,7 @@ describe('shell mode', () => {
     const v2 = current(servers[0]!);
 
     const back = await say('rollback api', /\[#3\] flow snapshot: \S+/, 60_000);
-    expect(back).toMatch(/Rollback #3 of api to `[0-9]+-1-[0-9a-f]{7}` \(from `[0-9]+-2-[0-9a-f]{7}`\) is starting/);
+    expect(back).toMatch(/Rollback #3 of api to `[0-9]+-1-[0-9a-f]{7} \(v1\)` \(from `[0-9]+-2-[0-9a-f]{7} \(v2\)`\) is starting/);
     expect(back).toMatch(/\[#3\] ✓ rollback #3 of api succeeded/);
     expect(current(servers[0]!)).not.toBe(v2);
     expect(readFileSync(join(servers[0]!.hostDir, 'current', 'index.html'), 'utf8')).toBe('version 1\n');

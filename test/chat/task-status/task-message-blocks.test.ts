@@ -39,6 +39,19 @@ describe('task message blocks', () => {
     expect(JSON.stringify(m.blocks)).toContain('requested by <@UALICE01>');
   });
 
+  it('says who holds a queued or scheduled deploy with a lock, and why; without a lock, what it waits for', () => {
+    const held = new TaskProgress({ ...base, status: 'approved', approvedBy: 'UBOB0001' }, ['web-1']);
+    held.queue = { position: 1, blockedBy: 7, lock: { by: 'UCAROL01', reason: 'black friday' } };
+    const m = taskMessage(held, { timeZone: 'UTC' });
+    expect(JSON.stringify(m.blocks)).toContain(':lock: held: api is locked by <@UCAROL01> (black friday); it starts after unlock');
+    expect(m.text).toBe('deploy #12 api v1.2.0 → prod: queued (held by a lock)');
+    const scheduled = new TaskProgress({ ...base, status: 'scheduled', scheduledAt: at }, ['web-1']);
+    scheduled.queue = { position: 0, blockedBy: null, lock: { by: 'UCAROL01', reason: null } };
+    expect(JSON.stringify(taskMessage(scheduled, { timeZone: 'UTC' }).blocks)).toContain('held: api is locked by <@UCAROL01>; it starts after unlock');
+    held.queue = { position: 2, blockedBy: 7, lock: null };
+    expect(JSON.stringify(taskMessage(held, { timeZone: 'UTC' }).blocks)).toContain(':hourglass_flowing_sand: queued (position 2): it starts when deploy #7 finishes');
+  });
+
   it('shows per-stage progress for many servers, and Cancel while running', () => {
     const names = Array.from({ length: 20 }, (_, i) => `web-${i + 1}`);
     const p = new TaskProgress({ ...base, status: 'approved', approvedBy: 'UBOB0001' }, names);

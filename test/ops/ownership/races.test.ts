@@ -44,6 +44,24 @@ describe('one winner per race, between processes', () => {
     }
   }, 120_000);
 
+  it('with approvals=2, four simultaneous approvers: two approvals recorded, approved once, the others told (30 rounds)', async () => {
+    await db.services().projects.add(admin, { name: 'bank', repoUrl: 'https://example.com/bank.git', deployPath: '/srv/bank', servers: ['web-1'], environment: 'prod', approvers, requiredApprovals: 2 });
+    for (let round = 0; round < 30; round++) {
+      const task = await request('bank');
+      const answers = await racers.race(approvers.map((actor) => ({ op: 'approve', taskId: task.id, actor })));
+      // Two approvals count; the rest find it approved already.
+      expect(answers.filter((a) => a.ok)).toHaveLength(2);
+      for (const loser of answers.filter((a) => !a.ok)) expect(loser.error).toMatch(new RegExp(`^Deploy #${task.id} was already approved by <@UAPPR00\\d>: there is nothing to approve\\.$`));
+      const row = await db.em().findOneOrFail(DeployTask, { id: task.id });
+      expect(row.status).toBe('approved');
+      expect(row.approvals).toHaveLength(2);
+      expect(new Set(row.approvals!.map((a) => a.by)).size).toBe(2);
+      expect(row.approvedBy).toBe(row.approvals![1]!.by);
+      expect(await audits('task.approve', task.id)).toBe(2);
+      await db.services().tasks.cancel(admin, task.id);
+    }
+  }, 120_000);
+
   it('approve against reject: one decision, never both (50 rounds)', async () => {
     for (let round = 0; round < 50; round++) {
       const task = await request('shop');

@@ -216,7 +216,7 @@ describe('SSH against a real OpenSSH server', () => {
       await new Promise<void>((r) => silent.close(() => r()));
     });
 
-    it('classifies connection refused as transient', async () => {
+    it('says that nothing listens when the connection is refused (not "try again")', async () => {
       // A port that was free a moment ago: nobody listens there.
       const closed = createServer();
       await new Promise<void>((r) => closed.listen(0, '127.0.0.1', () => r()));
@@ -224,8 +224,9 @@ describe('SSH against a real OpenSSH server', () => {
       await new Promise<void>((r) => closed.close(() => r()));
       const err = await connectSsh(server.target({ kind: 'password', password: PASSWORD }, { port: freePort, name: 'web-2' }), opts).catch((e) => e);
       expect(err).toBeInstanceOf(OperationalError);
-      expect(err.transient).toBe(true);
-      expect(err.message).toMatch(/connection refused by web-2/);
+      expect(err.transient).toBe(false);
+      expect(err.message).toContain(`nothing listens on 127.0.0.1:${freePort} (connection refused) for web-2`);
+      expect(err.message).toContain('/usr/sbin/sshd');
     });
 
     it('classifies a handshake timeout as transient', async () => {

@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { TaskEvent } from '../../../commands/command-outcome.js';
 import type { TaskView } from '../../../core/views.js';
-import { mention } from '../../../commands/formatting.js';
+import { approvalProgress, mention } from '../../../commands/formatting.js';
 import { slackDate } from './slack-date.js';
 import { ACTIONS } from '../ids.js';
 import { escapeMrkdwn, LIMITS, truncate } from './text.js';
@@ -17,7 +17,8 @@ export function decisionText(event: TaskEvent, task: TaskView, actorId: string, 
     case 'approved': {
       const self = task.requestedBy === actorId ? ' (self-approved: no other reviewer)' : '';
       const when = task.status === 'scheduled' && task.scheduledAt ? ` It runs ${slackDate(task.scheduledAt, timeZone)}.` : '';
-      return `:white_check_mark: Approved by ${who}${self}.${when}`;
+      const progress = approvalProgress(task);
+      return `:white_check_mark: Approved by ${who}${self}${progress ? `: ${progress}` : ''}.${when}`;
     }
     case 'rejected':
       return `:no_entry: Rejected by ${who}: ${truncate(escapeMrkdwn(task.rejectReason ?? ''), 1000)}`;

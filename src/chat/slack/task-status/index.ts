@@ -180,7 +180,7 @@ class SlackTaskMessages implements TaskMessages {
     state.progress.task = { ...task, status: live.status === 'running' && task.status === 'running' ? live.status : task.status };
     const runtime = this.deps.runtime;
     state.project = await runtime.app.withServices((s) => s.projects.show(task.project)).catch(() => state.project);
-    state.progress.queue = task.status === 'approved' ? await runtime.coordinator.queuePosition(task.id) : null;
+    state.progress.queue = task.status === 'approved' || task.status === 'scheduled' ? await runtime.coordinator.queuePosition(task.id) : null;
     if (task.kind === 'deploy' && task.commit && !state.progress.changes && !state.progress.finished) {
       state.progress.changes = await runtime.app
         .withServices((s) => summariseChanges(s.em, runtime.git, task.project, task.commit!))

@@ -1,11 +1,12 @@
 import type { HostStage, StageState, TaskStage } from '../../../pipeline/stages.js';
 import { HOST_STAGES, TASK_STAGES } from '../../../pipeline/stages.js';
 import { slackDate } from '../blocks/slack-date.js';
-import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/formatting.js';
+import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords, approvalProgress } from '../../../commands/formatting.js';
 import { changeLines } from '../../../commands/change-lines.js';
 import { taskLine } from '../../../commands/handlers/task-handlers.js';
 import type { TaskProgress } from '../../task-progress.js';
 import { TASK_ACTIONS } from '../action-ids.js';
+import { escapeMrkdwn } from '../blocks/text.js';
 
 /* Block Kit, loosely typed: the shapes are Slack's, checked by tests against the stand-in. */
 export type Block = Record<string, unknown>;
@@ -102,7 +103,9 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     t.kind === 'deploy' ? `\`${t.ref}\` → \`${shortSha(t.commit)}\`` : t.releaseId ? `to \`${t.releaseId}\`` : 'to the previous release',
     `*${t.environment}*`,
     `requested by ${mention(t.requestedBy)}`,
-    t.approvedBy && t.kind === 'deploy' ? `approved by ${mention(t.approvedBy)}` : '',
+    t.kind === 'deploy' && approvalProgress(t) ? approvalProgress(t) : t.approvedBy && t.kind === 'deploy' ? `approved by ${mention(t.approvedBy)}` : '',
+    t.promotion ? `succeeded on ${t.promotion.project} (#${t.promotion.taskId})` : '',
+    t.overrideReason ? `gate overridden: _${escapeMrkdwn(t.overrideReason).slice(0, 300)}_` : '',
     t.rejectedBy ? `rejected by ${mention(t.rejectedBy)}` : '',
     t.cancelledBy && t.status === 'cancelled' ? `cancelled by ${mention(t.cancelledBy)}` : '',
   ].filter(Boolean);
@@ -115,9 +118,14 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:raised_hand: waiting for ${options.approvers.map(mention).join(', ')}`.slice(0, 2900) }] });
   }
   if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:alarm_clock: runs ${slackDate(t.scheduledAt, options.timeZone)}` }] });
-  if (t.status === 'approved' && p.queue) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `:hourglass_flowing_sand: queued, position ${p.queue.position}${p.queue.blockedBy ? `: waits for deploy #${p.queue.blockedBy} to finish` : ''}` }] });
-  }
+  // Reasons are typed by people: escaped, so a lock reason cannot ping a channel.
+  const q = p.queue && {
+    ...p.queue,
+    lock: p.queue.lock && { ...p.queue.lock, reason: p.queue.lock.reason && escapeMrkdwn(p.queue.lock.reason) },
+    freeze: p.queue.freeze && { ...p.queue.freeze, reason: escapeMrkdwn(p.queue.freeze.reason) },
+  };
+  const waiting = (t.status === 'approved' || t.status === 'scheduled') && q ? waitingWords(t.project, q) : '';
+  if (waiting) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `${q?.lock ? ':lock:' : q?.freeze ? ':snowflake:' : ':hourglass_flowing_sand:'} ${waiting}` }] });
   if (p.changes && !p.finished) {
     const lines = changeLines(p.changes);
     if (lines.length) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: lines.join('\n').slice(0, 2900) } });
@@ -135,6 +143,6 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
   }
   const actions = buttons(p);
   if (actions) blocks.push(actions);
-  const progress = t.status === 'running' ? ` (${headline(p).replace('running · ', '')})` : t.status === 'approved' && p.queue?.blockedBy ? ` (waits for #${p.queue.blockedBy})` : '';
+  const progress = t.status === 'running' ? ` (${headline(p).replace('running · ', '')})` : (p.queue?.lock || p.queue?.freeze) && (t.status === 'approved' || t.status === 'scheduled') ? ` (held by a ${p.queue.lock ? 'lock' : 'freeze'})` : t.status === 'approved' && p.queue?.blockedBy ? ` (waits for #${p.queue.blockedBy})` : '';
   return { text: `${taskLine(t)}${progress}`, blocks };
 }

@@ -13,7 +13,7 @@ import { conversation, selected, text, users, type StateValues } from './view-st
  * from the registered ones (a multi-select holds at most 100 options), approvers from the
  * workspace's people, the channel from its conversations.
  */
-export const PROJECT_BLOCKS = sameNames('name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'keepReleases', 'defaultBranch', 'maxParallel', 'onFailure');
+export const PROJECT_BLOCKS = sameNames('name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'keepReleases', 'defaultBranch', 'maxParallel', 'requiredApprovals', 'promoteFrom', 'onFailure');
 
 export function projectModal(options: { project?: ProjectView; servers: string[]; metadata: ViewMetadata }): types.ModalView {
   const p = options.project;
@@ -47,6 +47,8 @@ export function projectModal(options: { project?: ProjectView; servers: string[]
     textInput('defaultBranch', 'Default branch', { initial: p?.defaultBranch ?? 'main', maxLength: 255 }),
     numberInput('keepReleases', 'Releases kept on each server', { initial: p?.keepReleases ?? 5, min: 1, max: 100 }),
     numberInput('maxParallel', 'Servers updated in parallel', { initial: p?.maxParallel ?? 10, min: 1, max: 500 }),
+    numberInput('requiredApprovals', 'Approvals a prod deploy needs', { initial: p?.requiredApprovals ?? 1, min: 1, max: 10 }),
+    textInput('promoteFrom', 'Promote from (test project)', { ...(p?.promoteFrom ? { initial: p.promoteFrom } : {}), maxLength: 63, optional: true, hint: 'A commit must succeed on this project before this one deploys it.' }),
     radioInput('onFailure', 'If a server fails', [['rollback', 'switch every server back'], ['continue', 'keep healthy servers on the new release']], p?.onFailure ?? 'rollback'),
   );
   const metadata = encodeMetadata({ ...options.metadata, ...(editing ? { name: p.name } : {}) });
@@ -72,6 +74,10 @@ function settings(values: StateValues, currentServers?: string[]): ProjectEditIn
   if (keep !== undefined) out.keepReleases = keep;
   const parallel = text(values, 'maxParallel');
   if (parallel !== undefined) out.maxParallel = parallel;
+  const approvals = text(values, 'requiredApprovals');
+  if (approvals !== undefined) out.requiredApprovals = approvals;
+  // Every setting is sent: an emptied field clears the gate.
+  out.promoteFrom = text(values, 'promoteFrom') ?? null;
   return out;
 }
 

@@ -49,6 +49,8 @@ export async function handleDeployCommand(deps: SlackDeps, args: { command: Slas
     switch (outcome.kind) {
       case 'reply':
         await respond(ephemeral(outcome.reply, replace));
+        // A lock or unlock changes what waiting tasks' messages say.
+        for (const taskId of outcome.touched ?? []) await deps.taskMessages.publish(taskId).catch((err) => deps.log.warn('task message refresh failed', { taskId, error: errorMessage(err) }));
         return;
       case 'open-modal': {
         const refusal = await openModal(deps, client, { triggerId: command.trigger_id, actor: deps.runtime.app.actor(command.user_id), modal: outcome.modal, name: outcome.name, channel });
