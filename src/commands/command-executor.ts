@@ -1,3 +1,4 @@
+import { DuplicateRequests, isDuplicateOf } from './duplicate-requests.js';
 import type { Actor } from '../core/actor.js';
 import { errorMessage, newErrorId, OperationalError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -16,6 +17,8 @@ export interface RunOptions {
   channel?: string;
   /** True for Slack text (HTML entities, <@U…> wrappers), false for the shell. */
   slackEscaped?: boolean;
+  /** The person's time zone (Slack profile): `at 18:30` is read there. Default DEPLOYBOT_TIMEZONE. */
+  timeZone?: string;
 }
 
 /**
@@ -32,6 +35,8 @@ export type ErrorOutcome = CommandOutcome & { fields?: Readonly<Record<string, s
  * the user sees an apology with an error id to quote.
  */
 export class CommandExecutor {
+  private readonly duplicates = new DuplicateRequests();
+
   constructor(readonly deps: CommandDeps) {}
 
   async run(userId: string, text: string, options: RunOptions = {}): Promise<ErrorOutcome> {
@@ -41,6 +46,20 @@ export class CommandExecutor {
   }
 
   async execute(actor: Actor, command: Command, options: RunOptions = {}): Promise<ErrorOutcome> {
+    if (command.kind === 'deploy') {
+      // A retyped command while the first one is still fetching must not become a second task.
+      const key = { user: actor.id, project: command.project, ref: command.ref };
+      const recent = () =>
+        this.deps.app
+          .withServices((s) => s.tasks.list({ project: command.project, limit: 20 }))
+          .then((tasks) => tasks.find((t) => isDuplicateOf(t, key, this.deps.now?.() ?? new Date())) ?? null)
+          .catch(() => null);
+      return this.duplicates.run(key, recent, () => this.executeOnce(actor, command, options));
+    }
+    return this.executeOnce(actor, command, options);
+  }
+
+  private async executeOnce(actor: Actor, command: Command, options: RunOptions): Promise<ErrorOutcome> {
     try {
       return await this.deps.app.withServices((services) => this.dispatch(actor, command, services, options));
     } catch (err) {
@@ -95,7 +114,7 @@ export class CommandExecutor {
       case 'releases':
       case 'approve':
       case 'reject':
-        return handleTaskCommand(command, actor, services, this.deps, options.channel);
+        return handleTaskCommand(command, actor, services, this.deps, options.channel, options.timeZone);
       case 'freeze-add':
       case 'freeze-list':
       case 'freeze-remove':

@@ -84,7 +84,7 @@ function parseServerAdd(cur: Cursor, raw: string): Command {
   const target = parseTarget(cur.word('<user>@<host>'), (m) => cur.fail(m));
   const { values, flags } = cur.options({ key: text, labels: list(), internal: text }, ['password', 'agent']);
   const ways: ServerAuth[] = [];
-  if (values.key !== undefined) ways.push({ method: 'key', keyPath: values.key });
+  if (values.key !== undefined) ways.push(values.key.startsWith('@') ? { method: 'key', keyFile: values.key.slice(1) } : { method: 'key', keyPath: values.key });
   if (flags.has('password')) ways.push({ method: 'password' });
   if (flags.has('agent')) ways.push({ method: 'agent' });
   if (ways.length > 1) cur.fail('Choose one way to log in: `key=<path>`, `password` or `agent`.');
@@ -112,6 +112,8 @@ const PROJECT_SPECS = {
   title: text,
   on_failure: oneOf(['rollback', 'continue'] as const),
   distribution: oneOf(['auto', 'direct', 'relay'] as const),
+  notify_approvers: oneOf(['mention', 'dm', 'none'] as const),
+  notify_requester: oneOf(['mention', 'dm', 'none'] as const),
 };
 
 const emptyClears = <T>(spec: OptionSpec<T>, empty: T): OptionSpec<T> => ({
@@ -123,10 +125,12 @@ const emptyClears = <T>(spec: OptionSpec<T>, empty: T): OptionSpec<T> => ({
 const PROJECT_EDIT_SPECS = { ...PROJECT_SPECS, approvers: emptyClears(users, []), title: emptyClears(text, ''), promote_from: emptyClears(text, '') };
 
 function toChanges(values: Partial<Record<keyof typeof PROJECT_SPECS, unknown>>): ProjectChanges {
-  const { on_failure: onFailure, promote_from: promoteFrom, ...rest } = values;
+  const { on_failure: onFailure, promote_from: promoteFrom, notify_approvers: notifyApprovers, notify_requester: notifyRequester, ...rest } = values;
   const changes = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as ProjectChanges;
   if (onFailure !== undefined) changes.onFailure = onFailure as ProjectChanges['onFailure'];
   if (promoteFrom !== undefined) changes.promoteFrom = promoteFrom as string;
+  if (notifyApprovers !== undefined) changes.notifyApprovers = notifyApprovers as ProjectChanges['notifyApprovers'];
+  if (notifyRequester !== undefined) changes.notifyRequester = notifyRequester as ProjectChanges['notifyRequester'];
   return changes;
 }
 

@@ -9,7 +9,8 @@ import type { ScheduleTime } from './command-types.js';
 
 const TIME = /^(\d{1,2}):(\d{2})$/;
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{1,2}):(\d{2})(?::(\d{2}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+/** ISO 8601 / RFC 3339: seconds, a fraction of them (`08.000`, what JavaScript's toISOString writes) and an offset are optional. */
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
 
 const EXAMPLES = '`18:30`, `2026-11-24T09:00` or `2026-11-24 09:00 Europe/Paris`';
 const USAGE = 'deploy';
@@ -61,7 +62,7 @@ export function parseScheduleTime(words: readonly string[]): ScheduleTime {
 
   const dt = DATETIME.exec(first);
   if (dt !== null) {
-    const [, y, mo, d, h, mi, s, z, sign, oh, om] = dt;
+    const [, y, mo, d, h, mi, s, fraction, z, sign, oh, om] = dt;
     checkDate(first, Number(y), Number(mo), Number(d));
     checkClock(first, Number(h), Number(mi), Number(s ?? 0));
     let offset = '';
@@ -72,7 +73,9 @@ export function parseScheduleTime(words: readonly string[]): ScheduleTime {
     }
     if (offset !== '' && second !== undefined) bad(`\`${first}\` already has a UTC offset: drop \`${second}\`.`);
     unexpected(third);
-    const iso = `${y}-${mo}-${d}T${pad(Number(h))}:${mi}${s === undefined ? '' : `:${s}`}${offset}`;
+    // Milliseconds are the finest a Date holds: a longer fraction is cut there.
+    const ms = fraction === undefined ? '' : `.${fraction.slice(0, 3).padEnd(3, '0')}`;
+    const iso = `${y}-${mo}-${d}T${pad(Number(h))}:${mi}${s === undefined ? '' : `:${s}${ms}`}${offset}`;
     return withZone({ kind: 'datetime', iso }, second);
   }
 

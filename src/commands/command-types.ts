@@ -17,7 +17,8 @@ export type ScheduleTime =
    */
   | { kind: 'datetime'; iso: string; tz?: string };
 
-export type ServerAuth = { method: 'key'; keyPath: string } | { method: 'password' } | { method: 'agent' };
+/** `key=<path>`: a key file the bot reads at each connection; `key=@<file>`: read now, stored encrypted (shell only). */
+export type ServerAuth = { method: 'key'; keyPath: string } | { method: 'key'; keyFile: string } | { method: 'password' } | { method: 'agent' };
 
 /** A Slack channel: `<#C123|name>` gives both, `<#C123>` only the id, `#name` / `name` only the name. */
 export type ChannelRef = { id: string; name?: string } | { id?: undefined; name: string };
@@ -57,7 +58,12 @@ export interface ProjectSettings {
   title?: string;
   onFailure?: OnFailure;
   distribution?: 'auto' | 'direct' | 'relay';
+  notifyApprovers?: NoticeMode;
+  notifyRequester?: NoticeMode;
 }
+
+/** How approvers / the requester hear about a deploy: mention, dm (and mention), none. */
+export type NoticeMode = 'mention' | 'dm' | 'none';
 
 export type ProjectChanges = Partial<ProjectSettings>;
 export type HookChanges = Partial<Record<HookName, HookSource>>;

@@ -16,7 +16,12 @@ const NONCE = randomBytes(6).toString('hex');
 const SLACK_USER = /^[UW][A-Z0-9]{2,}$/;
 const SLACK_CHANNEL = /^[CGD][A-Z0-9]{2,}$/;
 
-export type Mark = { kind: 'user'; id: string } | { kind: 'channel'; id: string } | { kind: 'link'; url: string; label: string };
+export type Mark =
+  | { kind: 'user'; id: string }
+  | { kind: 'channel'; id: string }
+  | { kind: 'link'; url: string; label: string }
+  /** A time each reader sees in their own zone (Slack's `<!date^…>`); `label` is the fallback text. */
+  | { kind: 'date'; seconds: number; label: string };
 
 /** Slack renders a user mention as the person's name; local shell users are shown as @name. */
 export function mention(userId: string): string {
@@ -25,6 +30,11 @@ export function mention(userId: string): string {
 
 export function channelRef(channelId: string): string {
   return SLACK_CHANNEL.test(channelId) ? `${OPEN}${NONCE}#${channelId}${CLOSE}` : `#${channelId}`;
+}
+
+/** A time Slack shows in each reader's zone; elsewhere (shell, logs) the fallback label. */
+export function dateRef(date: Date, label: string): string {
+  return `${OPEN}${NONCE}T${Math.floor(date.getTime() / 1000)}${SEP}${label.replace(/[\uFDD0-\uFDD2]/g, '')}${CLOSE}`;
 }
 
 /** A link with a label: `https:` and `http:` only. */
@@ -64,6 +74,10 @@ function parseMark(body: string): Mark | null {
   const rest = body.slice(1);
   if (kind === '@' && SLACK_USER.test(rest)) return { kind: 'user', id: rest };
   if (kind === '#' && SLACK_CHANNEL.test(rest)) return { kind: 'channel', id: rest };
+  if (kind === 'T') {
+    const [seconds = '', label = ''] = rest.split(SEP);
+    if (/^\d{1,12}$/.test(seconds)) return { kind: 'date', seconds: Number(seconds), label };
+  }
   if (kind === 'L') {
     const [url = '', label = ''] = rest.split(SEP);
     if (/^https?:\/\/[^\s]+$/.test(url)) return { kind: 'link', url, label };
@@ -81,6 +95,6 @@ function stripMarkers(text: string): string {
  */
 export function marksAsText(text: string): string {
   return splitMarks(text)
-    .map((p) => (typeof p === 'string' ? p : p.kind === 'user' ? `<@${p.id}>` : p.kind === 'channel' ? `<#${p.id}>` : `<${p.url}|${p.label}>`))
+    .map((p) => (typeof p === 'string' ? p : p.kind === 'user' ? `<@${p.id}>` : p.kind === 'channel' ? `<#${p.id}>` : p.kind === 'date' ? p.label : `<${p.url}|${p.label}>`))
     .join('');
 }

@@ -26,6 +26,9 @@ export const hooksSchema = z
   .strict();
 export type HooksInput = z.input<typeof hooksSchema>;
 
+/** mention | dm | none (see NoticeMode). */
+const noticeSchema = (key: string) => z.enum(['mention', 'dm', 'none'], { message: `${key} must be mention, dm or none` });
+
 const projectFields = {
   name: slugSchema('project name'),
   title: z.string().trim().max(200, 'title must be at most 200 characters').optional(),
@@ -42,6 +45,8 @@ const projectFields = {
   promoteFrom: slugSchema('promote_from project').nullable().optional(),
   onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).default('rollback'),
   distribution: z.enum(['auto', 'direct', 'relay'], { message: 'distribution must be auto, direct or relay' }).default('auto'),
+  notifyApprovers: noticeSchema('notify_approvers').default('dm'),
+  notifyRequester: noticeSchema('notify_requester').default('mention'),
   hooks: hooksSchema.partial().optional(),
 };
 
@@ -79,6 +84,8 @@ export const projectEditSchema = z
     promoteFrom: slugSchema('promote_from project').nullable().optional(),
     onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).optional(),
     distribution: z.enum(['auto', 'direct', 'relay'], { message: 'distribution must be auto, direct or relay' }).optional(),
+    notifyApprovers: noticeSchema('notify_approvers').optional(),
+    notifyRequester: noticeSchema('notify_requester').optional(),
     hooks: hooksSchema.partial().optional(),
   })
   .strict();

@@ -94,6 +94,8 @@ export class ProjectService {
       promoteFrom: await this.promotionSource(data.name, data.promoteFrom),
       onFailure: data.onFailure,
       distribution: data.distribution,
+      notifyApprovers: data.notifyApprovers,
+      notifyRequester: data.notifyRequester,
       hookBeforeDownload: data.hooks?.before_download ?? '',
       hookAfterDownload: data.hooks?.after_download ?? '',
       hookBeforeDeploy: data.hooks?.before_deploy ?? '',
@@ -170,6 +172,8 @@ export class ProjectService {
     if (data.promoteFrom !== undefined) assign('promoteFrom', await this.promotionSource(project.name, data.promoteFrom));
     assign('onFailure', data.onFailure);
     assign('distribution', data.distribution);
+    assign('notifyApprovers', data.notifyApprovers);
+    assign('notifyRequester', data.notifyRequester);
     if (data.servers) {
       const servers = await this.requireServers(data.servers);
       const before = project.servers.getItems().map((s) => s.name).sort().join(',');

@@ -38,6 +38,8 @@ export interface ProjectView {
   promoteFrom: string | null;
   onFailure: Project['onFailure'];
   distribution: Project['distribution'];
+  notifyApprovers: Project['notifyApprovers'];
+  notifyRequester: Project['notifyRequester'];
   hooks: HookScripts;
   lock: { by: string; reason: string | null; at: Date } | null;
   createdBy: string;
@@ -127,6 +129,8 @@ export function projectView(p: Project): ProjectView {
     promoteFrom: p.promoteFrom ?? null,
     onFailure: p.onFailure,
     distribution: p.distribution,
+    notifyApprovers: p.notifyApprovers,
+    notifyRequester: p.notifyRequester,
     hooks: projectHooks(p),
     lock: p.lockedBy ? { by: p.lockedBy, reason: p.lockReason ?? null, at: p.lockedAt ?? new Date(0) } : null,
     createdBy: p.createdBy,

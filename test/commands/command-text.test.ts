@@ -1,3 +1,4 @@
+import { resolveScheduleTime } from '../../src/commands/schedule-time.js';
 import { describe, expect, it } from 'vitest';
 import { type CommandKind, type CommandOf, parseCommand } from '../../src/commands/commands.js';
 
@@ -134,6 +135,20 @@ describe('at <time>', () => {
     expect(at('2026-11-24T09:00+0100')).toEqual({ kind: 'datetime', iso: '2026-11-24T09:00+01:00' });
     expect(at('2026-11-24T09:00-05:30')).toEqual({ kind: 'datetime', iso: '2026-11-24T09:00-05:30' });
     expect(at('2028-02-29 12:00 America/New_York')).toEqual({ kind: 'datetime', iso: '2028-02-29T12:00', tz: 'America/New_York' });
+  });
+
+  it('accepts ISO 8601 with fractional seconds and offsets (what toISOString writes)', () => {
+    expect(at('2026-12-02T03:43:08.000Z')).toEqual({ kind: 'datetime', iso: '2026-12-02T03:43:08.000Z' });
+    expect(at('2026-12-02T03:43:08.5+01:00')).toEqual({ kind: 'datetime', iso: '2026-12-02T03:43:08.500+01:00' });
+    expect(at('2026-12-02T03:43:08,123456789-0330')).toEqual({ kind: 'datetime', iso: '2026-12-02T03:43:08.123-03:30' });
+    const when = new Date('2026-12-02T03:43:08.000Z');
+    expect(resolveScheduleTime(at('2026-12-02T03:43:08.000Z')!, 'Europe/Paris', new Date(when.getTime() - 60_000)).toISOString()).toBe(when.toISOString());
+  });
+
+  it('reads a time without a zone in the zone it is given (the user\'s, from Slack)', () => {
+    const now = new Date('2026-12-02T10:00:00Z');
+    expect(resolveScheduleTime(at('18:30')!, 'America/New_York', now).toISOString()).toBe('2026-12-02T23:30:00.000Z');
+    expect(resolveScheduleTime(at('18:30')!, 'Asia/Kolkata', now).toISOString()).toBe('2026-12-02T13:00:00.000Z');
   });
 
   it('refuses what is not a time', () => {

@@ -249,7 +249,7 @@ describe('project commands', () => {
     expect(fail('project add a repo=r path=p servers=s extra').error).toBe('Unexpected `extra`.');
     const e = fail('project add a repo=r path=p servers=s foo=1');
     expect(e.error).toBe(
-      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= promote_from= title= on_failure= distribution= offline.',
+      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= promote_from= title= on_failure= distribution= notify_approvers= notify_requester= offline.',
     );
     expect(e.usage).toBe(usageFor('project add'));
     expect(e.usage).toContain('/deploy project add <name> repo=<url>');

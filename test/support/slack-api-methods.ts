@@ -5,6 +5,9 @@
  * (chat.update of a message that was never posted answers `message_not_found`).
  */
 
+import { blockErrors, MESSAGE_RULES, MESSAGE_TEXT_MAX, viewErrors } from './slack-block-limits.js';
+import { SlackChannels } from './slack-channels.js';
+
 export type Args = Record<string, unknown>;
 export type ApiAnswer = Record<string, unknown> & { ok: boolean };
 
@@ -46,6 +49,21 @@ export interface StoredFile {
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : typeof v === 'number' ? String(v) : undefined);
 const fail = (error: string): ApiAnswer => ({ ok: false, error });
 
+/** What Slack answers to blocks it refuses: the error and the offending places. */
+function invalid(error: string, messages: string[]): ApiAnswer {
+  return { ok: false, error, errors: messages, response_metadata: { messages } };
+}
+
+/** Slack's checks of a message body: blocks, attachments' blocks, and the text's length. */
+export function messageErrors(args: Args): ApiAnswer | undefined {
+  if (args.blocks !== undefined) {
+    const errors = blockErrors(args.blocks, MESSAGE_RULES);
+    if (errors.length) return invalid('invalid_blocks', errors);
+  }
+  if (typeof args.text === 'string' && [...args.text].length > MESSAGE_TEXT_MAX) return fail('msg_too_long');
+  return undefined;
+}
+
 export class SlackApiState {
   readonly messages: StoredMessage[] = [];
   readonly views = new Map<string, Args>();
@@ -55,6 +73,7 @@ export class SlackApiState {
   constructor(
     private readonly id: StandInIdentity,
     private readonly uploadUrl: (fileId: string) => string,
+    readonly channels: SlackChannels = new SlackChannels(false),
   ) {}
 
   /** Unique, increasing message timestamps shaped like Slack's (`1764000000.000101`). */
@@ -128,8 +147,12 @@ export class SlackApiState {
     }),
     'chat.postMessage': (args) => {
       const channel = str(args.channel);
+      const access = this.channels.canPost(channel);
+      if (!access.ok) return fail(access.error);
       if (channel === undefined) return fail('channel_not_found');
       if (str(args.text) === undefined && args.blocks === undefined && args.attachments === undefined) return fail('no_text');
+      const refused = messageErrors(args);
+      if (refused) return refused;
       const m: StoredMessage = { channel, ts: this.nextTs(), updates: 0 };
       if (str(args.thread_ts) !== undefined) m.threadTs = str(args.thread_ts)!;
       if (str(args.text) !== undefined) m.text = str(args.text)!;
@@ -141,8 +164,12 @@ export class SlackApiState {
     'chat.postEphemeral': (args) => {
       const channel = str(args.channel);
       const user = str(args.user);
+      const access = this.channels.canPost(channel);
+      if (!access.ok) return fail(access.error);
       if (channel === undefined) return fail('channel_not_found');
       if (user === undefined) return fail('user_not_in_channel');
+      const refused = messageErrors(args);
+      if (refused) return refused;
       const m: StoredMessage = { channel, ts: this.nextTs(), updates: 0, ephemeralFor: user };
       if (str(args.text) !== undefined) m.text = str(args.text)!;
       if (args.blocks !== undefined) m.blocks = args.blocks;
@@ -155,6 +182,8 @@ export class SlackApiState {
       if (channel === undefined) return fail('channel_not_found');
       const m = ts === undefined ? undefined : this.findMessage(channel, ts);
       if (m === undefined || m.ephemeralFor !== undefined) return fail('message_not_found');
+      const refused = messageErrors(args);
+      if (refused) return refused;
       if (args.text !== undefined) m.text = String(args.text);
       if (args.blocks !== undefined) m.blocks = args.blocks;
       if (args.attachments !== undefined) m.attachments = args.attachments;
@@ -179,8 +208,19 @@ export class SlackApiState {
     'reactions.remove': () => ({ ok: true }),
     'views.open': (args) => this.openView(args, 'views.open'),
     'views.push': (args) => this.openView(args, 'views.push'),
+    'views.publish': (args) => {
+      if (str(args.user_id) === undefined) return fail('invalid_arguments');
+      const errors = viewErrors(args.view);
+      if (errors.length) return invalid('invalid_arguments', errors);
+      const id = this.nextId('V');
+      const view = this.viewObject(args.view as Args, id);
+      this.views.set(id, view);
+      return { ok: true, view };
+    },
     'views.update': (args) => {
       if (typeof args.view !== 'object' || args.view === null) return fail('invalid_arguments');
+      const errors = viewErrors(args.view);
+      if (errors.length) return invalid('invalid_arguments', errors);
       const byExternal = str(args.external_id);
       const id = str(args.view_id) ?? [...this.views.values()].find((v) => byExternal !== undefined && v.external_id === byExternal)?.id;
       const previous = typeof id === 'string' ? this.views.get(id) : undefined;
@@ -212,12 +252,26 @@ export class SlackApiState {
       };
     },
     'conversations.info': (args) => {
-      const channel = str(args.channel);
-      if (channel === undefined) return fail('channel_not_found');
+      const id = str(args.channel);
+      const c = id === undefined ? undefined : this.channels.get(id);
+      if (c === undefined || (!c.botIsMember && (c.isPrivate || c.isIm))) return fail('channel_not_found');
       return {
         ok: true,
-        channel: { id: channel, name: `channel-${channel.toLowerCase()}`, is_channel: true, is_private: false, is_member: true, is_archived: false },
+        channel: { id: c.id, name: c.name, is_channel: !c.isIm && !c.isPrivate, is_group: c.isPrivate, is_im: c.isIm, is_private: c.isPrivate || c.isIm, is_member: c.botIsMember, is_archived: c.archived },
       };
+    },
+    'conversations.join': (args) => {
+      const joined = this.channels.join(str(args.channel));
+      if (!joined.ok) return fail(joined.error);
+      const c = joined.channel!;
+      return { ok: true, channel: { id: c.id, name: c.name, is_channel: true, is_private: false, is_member: true } };
+    },
+    'conversations.open': (args) => {
+      const users = str(args.users);
+      if (users === undefined || users.includes(',') || !SlackChannels.isUser(users)) return fail('user_not_found');
+      const id = `D${users}`;
+      if (this.channels.get(id) === undefined) this.channels.declare(id, { isIm: true, botIsMember: true, name: users });
+      return { ok: true, channel: { id } };
     },
     'files.getUploadURLExternal': (args) => {
       const filename = str(args.filename);
@@ -230,6 +284,10 @@ export class SlackApiState {
     'files.completeUploadExternal': (args) => {
       const list = args.files;
       if (!Array.isArray(list) || list.length === 0) return fail('invalid_arguments');
+      if (str(args.channel_id) !== undefined) {
+        const access = this.channels.canShareFile(str(args.channel_id));
+        if (!access.ok) return fail(access.error);
+      }
       const done: Args[] = [];
       for (const entry of list as Args[]) {
         const file = this.files.get(String(entry.id));
@@ -256,6 +314,8 @@ export class SlackApiState {
   private openView(args: Args, method: string): ApiAnswer {
     if (str(args.trigger_id) === undefined && str(args.interactivity_pointer) === undefined) return fail('invalid_arguments');
     if (typeof args.view !== 'object' || args.view === null) return fail('invalid_arguments');
+    const errors = viewErrors(args.view);
+    if (errors.length) return invalid('invalid_arguments', errors);
     const id = this.nextId('V');
     const view = this.viewObject(args.view as Args, id);
     if (method === 'views.push') view.previous_view_id = [...this.views.keys()].at(-1) ?? null;

@@ -8,7 +8,10 @@ import {
   type StandInIdentity,
   type StoredFile,
   type StoredMessage,
+  messageErrors,
 } from './slack-api-methods.js';
+import { type ChannelSpec, SlackChannels } from './slack-channels.js';
+import { type RateLimit, RateLimiter } from './slack-rate-limits.js';
 
 /**
  * A real HTTP server on 127.0.0.1 that plays Slack's Web API, for
@@ -48,6 +51,8 @@ export interface RecordedCall {
   status: number;
   /** Body the stand-in answered (parsed JSON, or text). */
   response: unknown;
+  /** True when the answer was a failure planned by `failNext` (the test asked for it). */
+  injected?: boolean;
 }
 
 export interface FailOptions {
@@ -66,6 +71,15 @@ export type Responder = (args: Args, call: { method: string; token: string | und
 export interface StandInOptions extends Partial<StandInIdentity> {
   /** When set, API calls with another token answer `invalid_auth` (no token: `not_authed`). */
   token?: string;
+  /** The app-level token (`xapp-…`): the only one apps.connections.open takes, refused elsewhere. */
+  appToken?: string;
+  /**
+   * The workspace's conversations. When given, only these exist (others: channel_not_found) and
+   * membership rules apply; when omitted, any `C…` id is a public channel the bot is in.
+   */
+  channels?: Record<string, ChannelSpec>;
+  /** Per-method rate limits (see slack-rate-limits.ts); none by default. */
+  rateLimits?: Record<string, RateLimit>;
 }
 
 interface FailPlan {
@@ -82,6 +96,9 @@ export class SlackApiStandIn {
   readonly origin: string;
   readonly identity: StandInIdentity;
   private readonly state: SlackApiState;
+  /** The workspace's conversations: declare more, or add/remove the bot (tests). */
+  readonly channels: SlackChannels;
+  private readonly limiter: RateLimiter;
   private readonly recorded: RecordedCall[] = [];
   private readonly events = new EventEmitter();
   private readonly failures = new Map<string, FailPlan[]>();
@@ -102,7 +119,10 @@ export class SlackApiStandIn {
       botId: options.botId ?? 'B0DEPLOYBOT',
       appId: options.appId ?? 'A0DEPLOYBOT',
     };
-    this.state = new SlackApiState(this.identity, (id) => `${this.origin}/upload/${id}`);
+    this.channels = new SlackChannels(options.channels !== undefined);
+    for (const [id, spec] of Object.entries(options.channels ?? {})) this.channels.declare(id, spec);
+    this.limiter = new RateLimiter(options.rateLimits ?? {});
+    this.state = new SlackApiState(this.identity, (id) => `${this.origin}/upload/${id}`, this.channels);
     this.events.setMaxListeners(100);
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.handle(req, res).catch((err: unknown) => {
@@ -144,6 +164,14 @@ export class SlackApiStandIn {
       }, timeoutMs);
       this.events.on('call', onCall);
     });
+  }
+
+  /**
+   * Calls Slack refused (HTTP error, 429, or `ok: false`) that the test did not plan with
+   * `failNext`, oldest first: a bug in the bot unless the test expects it.
+   */
+  refusals(): RecordedCall[] {
+    return this.recorded.filter((c) => !c.injected && (c.status >= 400 || (typeof c.response === 'object' && c.response !== null && (c.response as { ok?: unknown }).ok === false)));
   }
 
   /** Make the next `times` calls of `method` fail: 429 + Retry-After, an HTTP error, or `{ok:false,error}`. */
@@ -222,7 +250,13 @@ export class SlackApiStandIn {
       const token = bearer(req.headers.authorization) ?? (typeof args.token === 'string' ? args.token : undefined);
       const call = { ...base, method, args, token };
       if (this.sendFailure(method, call, res)) return;
-      const authError = this.authError(token);
+      const waitMs = this.limiter.check(method, typeof args.channel === 'string' ? args.channel : undefined);
+      if (waitMs > 0) {
+        const retryAfter = String(Math.max(1, Math.ceil(waitMs / 1000)));
+        this.send(res, call, 429, { ok: false, error: 'ratelimited' }, 'application/json; charset=utf-8', { 'retry-after': retryAfter });
+        return;
+      }
+      const authError = this.authError(token, method);
       const answer: ApiAnswer =
         authError !== undefined
           ? { ok: false, error: authError }
@@ -255,6 +289,12 @@ export class SlackApiStandIn {
       const args = await parseArgs(body, contentType, url.searchParams);
       const call = { ...base, method: RESPONSE_URL_METHOD, args, token: undefined };
       if (this.sendFailure(RESPONSE_URL_METHOD, call, res)) return;
+      // Slack checks what goes through a response_url like a message, and answers 400 when refused.
+      const refused = messageErrors(args);
+      if (refused) {
+        this.send(res, call, 400, refused);
+        return;
+      }
       this.send(res, call, 200, { ok: true });
       return;
     }
@@ -263,8 +303,11 @@ export class SlackApiStandIn {
     res.end('not found');
   }
 
-  private authError(token: string | undefined): string | undefined {
+  private authError(token: string | undefined, method: string): string | undefined {
     if (token === undefined || token === '') return 'not_authed';
+    const isApp = token.startsWith('xapp-');
+    if (method === 'apps.connections.open') return !isApp ? 'not_allowed_token_type' : this.options.appToken !== undefined && token !== this.options.appToken ? 'invalid_auth' : undefined;
+    if (isApp) return 'not_allowed_token_type';
     if (this.options.token !== undefined && token !== this.options.token) return 'invalid_auth';
     return undefined;
   }
@@ -277,7 +320,7 @@ export class SlackApiStandIn {
     if (plan.remaining <= 0) plans!.shift();
     const headers: Record<string, string> = {};
     if (plan.status === 429 && plan.retryAfterSec !== undefined) headers['retry-after'] = String(plan.retryAfterSec);
-    this.send(res, call, plan.status, { ok: false, error: plan.error }, 'application/json; charset=utf-8', headers);
+    this.send(res, { ...call, injected: true }, plan.status, { ok: false, error: plan.error }, 'application/json; charset=utf-8', headers);
     return true;
   }
 

@@ -12,13 +12,17 @@ export interface TestKeyPair {
   passphrase?: string;
 }
 
-/** A fresh ed25519 key pair made by the real `ssh-keygen` (optionally passphrase-protected). */
-export async function generateKeyPair(options: { passphrase?: string; comment?: string } = {}): Promise<TestKeyPair> {
+/**
+ * A fresh key pair made by the real `ssh-keygen` (optionally passphrase-protected): ed25519, or
+ * RSA 4096 (an OpenSSH private key of about 3,400 characters, past one Slack input).
+ */
+export async function generateKeyPair(options: { passphrase?: string; comment?: string; type?: 'ed25519' | 'rsa4096' } = {}): Promise<TestKeyPair> {
   const dir = makeScratchDir('deploybot-key-');
-  const path = join(dir, 'id_ed25519');
+  const rsa = options.type === 'rsa4096';
+  const path = join(dir, rsa ? 'id_rsa' : 'id_ed25519');
   await runLocal({
     cmd: 'ssh-keygen',
-    args: ['-q', '-t', 'ed25519', '-N', options.passphrase ?? '', '-C', options.comment ?? 'deploybot-test', '-f', path],
+    args: ['-q', ...(rsa ? ['-t', 'rsa', '-b', '4096'] : ['-t', 'ed25519']), '-N', options.passphrase ?? '', '-C', options.comment ?? 'deploybot-test', '-f', path],
     timeoutMs: 15_000,
   });
   return {

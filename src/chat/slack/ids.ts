@@ -22,6 +22,8 @@ export const ACTIONS = {
   deployProject: 'deploy_project',
   /** The deploy modal's version picker (external_select: options come from the options load URL). */
   deployVersion: 'deploy_version',
+  /** The project form's server pickers beyond 100 servers (multi_external_select). */
+  serverOptions: 'server_options',
 } as const;
 
 /** The action_id of every single-value input in our modals: `values[blockId][INPUT]`. */

@@ -8,6 +8,7 @@ import { registerListeners } from './listeners/index.js';
 import type { SlackDeps } from './slack-deps.js';
 import { createTaskMessages } from './task-status/index.js';
 import type { TaskMessages } from './task-status/task-messages.js';
+import { UserZones } from './user-zones.js';
 import { VersionCatalog } from './version-catalog.js';
 
 export type { SlackDeps } from './slack-deps.js';
@@ -54,11 +55,12 @@ export async function startSlackApp(runtime: Runtime, options: SlackAppOptions =
     clientOptions: { slackApiUrl: apiUrl, ...options.clientOptions, fetch: runtime.metrics.countingFetch(options.clientOptions?.fetch) },
   };
   const app = socket
-    ? new App({ ...common, appToken, socketMode: true, port, customRoutes: [healthRoute(runtime, 'socket'), metricsRoute(runtime)] })
+    ? // The Socket Mode client opens its connection with apps.connections.open: through SLACK_API_URL too.
+      new App({ ...common, appToken, socketMode: true, port, installerOptions: { clientOptions: { slackApiUrl: apiUrl } }, customRoutes: [healthRoute(runtime, 'socket'), metricsRoute(runtime)] })
     : new App({ ...common, signingSecret: signingSecret!, customRoutes: [healthRoute(runtime, 'http'), metricsRoute(runtime)] });
 
   const taskMessages = options.taskMessages ? options.taskMessages(app.client) : createTaskMessages({ runtime, client: app.client, log: slackLog });
-  const deps: SlackDeps = { runtime, taskMessages, versions: new VersionCatalog(runtime.git, slackLog), log: slackLog };
+  const deps: SlackDeps = { runtime, taskMessages, versions: new VersionCatalog(runtime.git, slackLog), zones: new UserZones(app.client, config.timezone, slackLog), client: app.client, log: slackLog };
   registerListeners(app, deps);
   app.error(async (error) => {
     slackLog.error('slack request failed', { err: error });

@@ -1,3 +1,4 @@
+import { channelRef } from '../../core/mention.js';
 import type { webApi } from '@slack/bolt';
 import { errorMessage } from '../../errors.js';
 import type { CommandOutcome } from '../../commands/command-outcome.js';
@@ -10,9 +11,9 @@ import type { SlackDeps } from './slack-deps.js';
 
 type TaskOutcome = Extract<CommandOutcome, { kind: 'task' }>;
 
-/** A `respond()` payload only the user sees. */
-export function ephemeral(reply: Reply): { response_type: 'ephemeral'; replace_original: false; text: string; blocks: ReturnType<typeof replyMessage>['blocks'] } {
-  return { response_type: 'ephemeral', replace_original: false, ...replyMessage(reply) };
+/** A `respond()` payload only the user sees; `replace` takes the place of an earlier one (a progress note). */
+export function ephemeral(reply: Reply, replace = false): { response_type: 'ephemeral'; replace_original: boolean; text: string; blocks: ReturnType<typeof replyMessage>['blocks'] } {
+  return { response_type: 'ephemeral', replace_original: replace, ...replyMessage(reply) };
 }
 
 /**
@@ -49,11 +50,29 @@ export const createsTask = (outcome: TaskOutcome): boolean => outcome.event === 
  * (the caller then shows the reply to the user instead).
  */
 export async function announceTask(deps: SlackDeps, outcome: TaskOutcome, context: { channel?: string | undefined; actorId: string; sourceTaskId?: number }): Promise<boolean> {
+  return (await announceTaskWhere(deps, outcome, context)).shown;
+}
+
+/** What the requester should be told when the bot could not post where they asked. */
+export function cannotPostReply(taskId: number, refused: { channel: string; error: string }, postedIn: string | null): Reply {
+  const where = postedIn ? `Its message, with the buttons, is in ${channelRef(postedIn)}.` : 'The approvers got it in a direct message.';
+  const text = `I cannot post in this conversation (${refused.error}), so deploy #${taskId} has no message here. ${where} To follow deploys here, invite me: \`/invite @deploybot\`.`;
+  return { text, blocks: [{ type: 'text', text: `:information_source: ${text}` }] };
+}
+
+/** announceTask, also saying when the task's message could not go where it was asked for. */
+export async function announceTaskWhere(
+  deps: SlackDeps,
+  outcome: TaskOutcome,
+  context: { channel?: string | undefined; actorId: string; sourceTaskId?: number },
+): Promise<{ shown: boolean; cannotPost: Reply | null }> {
   const task = outcome.task;
   const zone = deps.runtime.app.config.timezone;
+  let cannotPost: Reply | null = null;
   try {
     if (createsTask(outcome)) {
-      await deps.taskMessages.publish(task.id, context.channel);
+      const published = await deps.taskMessages.publish(task.id, context.channel);
+      if (published.refused) cannotPost = cannotPostReply(task.id, published.refused, published.channel);
       if (context.sourceTaskId !== undefined && context.sourceTaskId !== task.id) {
         await deps.taskMessages.thread(context.sourceTaskId, decisionText(outcome.event, task, context.actorId, zone));
       }
@@ -61,9 +80,9 @@ export async function announceTask(deps: SlackDeps, outcome: TaskOutcome, contex
       await deps.taskMessages.publish(task.id);
       await deps.taskMessages.thread(task.id, decisionText(outcome.event, task, context.actorId, zone));
     }
-    return true;
+    return { shown: cannotPost === null, cannotPost };
   } catch (err) {
     deps.log.warn('task message failed', { taskId: task.id, event: outcome.event, error: errorMessage(err) });
-    return false;
+    return { shown: false, cannotPost };
   }
 }

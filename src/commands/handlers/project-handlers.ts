@@ -40,6 +40,8 @@ function toServiceFields(c: ProjectChanges): ProjectEditInput {
   if (c.promoteFrom !== undefined) out.promoteFrom = c.promoteFrom || null;
   if (c.onFailure !== undefined) out.onFailure = c.onFailure;
   if (c.distribution !== undefined) out.distribution = c.distribution;
+  if (c.notifyApprovers !== undefined) out.notifyApprovers = c.notifyApprovers;
+  if (c.notifyRequester !== undefined) out.notifyRequester = c.notifyRequester;
   return out;
 }
 
@@ -68,6 +70,7 @@ export function describeProject(p: ProjectView, live: { server: string; release:
         ...(p.promoteFrom ? [['Promotes from', `${p.promoteFrom} (a commit must succeed there first)`] as [string, string]] : []),
         ['Distribution', p.distribution === 'relay' ? 'relay (servers feed each other)' : p.distribution === 'direct' ? 'direct (the bot uploads to each server)' : 'auto (relay for big fleets and artifacts)'],
         ['Channel', p.notifyChannel ? channelRef(p.notifyChannel) : '—'],
+        ['Notices', `approvers: ${p.notifyApprovers}, requester: ${p.notifyRequester}`],
         ['Hooks', hooks || 'none'],
       ],
     },

@@ -40,14 +40,25 @@ export async function handleServerCommand(
       if (command.auth?.method === 'password') {
         throw new UserError('Passwords are never typed in chat: use `/deploy server add` with no arguments to open the form, which keeps the password out of the channel history. (The shell asks for it, hidden.)');
       }
-      if (command.auth?.method === 'key') assertNoPassphraseNeeded(expandHome(command.auth.keyPath));
+      // `key=@file`: the key itself is read now (any length: an RSA-4096 key is past a form input's
+      // 3,000 characters) and stored encrypted, like a key pasted in the form.
+      let privateKey: string | undefined;
+      if (command.auth?.method === 'key' && 'keyPath' in command.auth) assertNoPassphraseNeeded(expandHome(command.auth.keyPath));
+      if (command.auth?.method === 'key' && 'keyFile' in command.auth) {
+        const file = expandHome(command.auth.keyFile);
+        if (!deps.readFile) throw new UserError('Keys cannot be read from files here: use `key=<path>` (a file on the bot\'s host), or the form (`/deploy server add`).');
+        privateKey = await deps.readFile(file).catch(() => {
+          throw new UserError(`Cannot read ${file}: give the path of a readable private key file.`);
+        });
+      }
       const added = await services.servers.add(actor, {
         name: command.name,
         hostname: command.host,
         port: command.port ?? 22,
         username: command.user,
         authKind: command.auth?.method ?? 'key',
-        keyPath: command.auth?.method === 'key' ? expandHome(command.auth.keyPath) : undefined,
+        keyPath: command.auth?.method === 'key' && 'keyPath' in command.auth ? expandHome(command.auth.keyPath) : undefined,
+        ...(privateKey !== undefined ? { privateKey } : {}),
         labels: command.labels ?? [],
         ...(command.internal !== undefined ? { internalAddress: command.internal } : {}),
       });

@@ -67,8 +67,8 @@ export function describeTask(t: TaskView, hosts: TaskHost[], timeZone: string, r
 
 const taskOutcome = (event: TaskEvent, task: TaskView, r: Reply): CommandOutcome => ({ kind: 'task', event, task, reply: r });
 
-export async function handleTaskCommand(command: TaskCommand, actor: Actor, services: CoreServices, deps: CommandDeps, channel: string | undefined): Promise<CommandOutcome> {
-  const zone = deps.app.config.timezone;
+export async function handleTaskCommand(command: TaskCommand, actor: Actor, services: CoreServices, deps: CommandDeps, channel: string | undefined, timeZone?: string): Promise<CommandOutcome> {
+  const zone = timeZone ?? deps.app.config.timezone;
   const now = deps.now?.() ?? new Date();
   switch (command.kind) {
     case 'deploy': {

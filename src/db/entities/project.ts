@@ -5,11 +5,13 @@ export type Environment = 'test' | 'prod';
 export type FailurePolicy = 'rollback' | 'continue';
 /** How the package reaches the servers: the bot to each (`direct`), servers feeding each other (`relay`), or chosen per deploy (`auto`). */
 export type DistributionSetting = 'auto' | 'direct' | 'relay';
+/** How people hear about a deploy: a mention in the task message/thread, a direct message as well, or nothing. */
+export type NoticeMode = 'mention' | 'dm' | 'none';
 
 /** What to deploy (a git repository), where (servers + absolute path), and under which rules. */
 export class Project {
   /** Properties with defaults: optional when creating. */
-  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'requiredApprovals' | 'onFailure' | 'distribution' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
+  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'requiredApprovals' | 'onFailure' | 'distribution' | 'notifyApprovers' | 'notifyRequester' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
   id!: number;
   name!: string;
   title!: string;
@@ -31,6 +33,10 @@ export class Project {
   promoteFrom?: string | null;
   onFailure: FailurePolicy = 'rollback';
   distribution: DistributionSetting = 'auto';
+  /** Approvers of a request: mentioned in its message and sent a DM (`dm`), only mentioned, or neither. */
+  notifyApprovers: NoticeMode = 'dm';
+  /** The requester, when the deploy is approved, rejected, succeeds, fails or is interrupted. */
+  notifyRequester: NoticeMode = 'mention';
   hookBeforeDownload: string = '';
   hookAfterDownload: string = '';
   hookBeforeDeploy: string = '';
@@ -65,6 +71,8 @@ export const ProjectSchema = new EntitySchema<Project>({
     promoteFrom: { type: 'string', length: 63, nullable: true },
     onFailure: { type: 'string', length: 16, default: 'rollback' },
     distribution: { type: 'string', length: 16, default: 'auto' },
+    notifyApprovers: { type: 'string', length: 8, default: 'dm' },
+    notifyRequester: { type: 'string', length: 8, default: 'mention' },
     hookBeforeDownload: { type: 'text', default: '' },
     hookAfterDownload: { type: 'text', default: '' },
     hookBeforeDeploy: { type: 'text', default: '' },

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { homeView } from '../../../src/chat/slack/views/home-view.js';
 import { sendSignedRequest } from '../../support/slack-requests.js';
 import { SECRET, startSlackHarness, USERS, type SlackHarness } from './slack-harness.js';
@@ -9,6 +9,7 @@ describe('the App Home tab', () => {
     h = await startSlackHarness();
   });
   afterAll(() => h?.close());
+  afterEach(() => h.expectNoRefusals());
 
   it('is drawn when a person opens it, from a correctly signed event', async () => {
     const admin = h.runtime.app.actor(USERS.admin);

@@ -97,7 +97,7 @@ describe('decisions', () => {
   it('says who decided, and escapes a typed reason', () => {
     expect(decisionText('approved', baseTask, 'UBOB0001', 'UTC')).toBe(':white_check_mark: Approved by <@UBOB0001>.');
     expect(decisionText('approved', { ...baseTask, requestedBy: 'UBOB0001' }, 'UBOB0001', 'UTC')).toContain('(self-approved: no other reviewer)');
-    expect(decisionText('approved', { ...baseTask, status: 'scheduled', scheduledAt: new Date('2030-01-02T09:00:00Z') }, 'UBOB0001', 'UTC')).toContain('It runs at 2030-01-02 09:00 (UTC).');
+    expect(decisionText('approved', { ...baseTask, status: 'scheduled', scheduledAt: new Date('2030-01-02T09:00:00Z') }, 'UBOB0001', 'UTC')).toContain(`It runs <!date^${Date.parse('2030-01-02T09:00:00Z') / 1000}^{date_short_pretty} at {time}|2030-01-02 09:00 (UTC)>.`);
     expect(decisionText('rejected', { ...baseTask, rejectReason: 'no <!channel> & <@U999|x>' }, 'UBOB0001', 'UTC')).toBe(':no_entry: Rejected by <@UBOB0001>: no &lt;!channel&gt; &amp; &lt;@U999|x&gt;');
     expect(decisionText('cancelled', baseTask, 'UALICE01', 'UTC')).toBe(':no_entry_sign: Cancelled by <@UALICE01>.');
     expect(decisionText('rollback', { ...baseTask, id: 9, kind: 'rollback' }, 'UBOB0001', 'UTC')).toBe(':rewind: <@UBOB0001> started rollback #9 of shop.');

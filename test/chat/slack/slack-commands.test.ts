@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, CALLBACKS } from '../../../src/chat/slack/ids.js';
 import { RESPONSE_URL_METHOD } from '../../support/slack-api-stand-in.js';
 import { startAppFixture, type AppFixture } from './app-fixture.js';
@@ -13,6 +13,7 @@ let f: AppFixture;
 beforeAll(async () => {
   f = await startAppFixture();
 });
+afterEach(() => f.h.expectNoRefusals());
 afterAll(async () => {
   await f?.close();
 });

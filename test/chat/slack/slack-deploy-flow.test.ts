@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_ACTIONS } from '../../../src/chat/slack/action-ids.js';
 import { ACTIONS, CALLBACKS } from '../../../src/chat/slack/ids.js';
 import type { TaskView } from '../../../src/core/views.js';
@@ -78,6 +78,8 @@ beforeAll(async () => {
   });
   h = await startSlackHarness({ env: { DEPLOYBOT_SSH_KEY: key.privateKeyPath } });
 });
+
+afterEach(() => h.expectNoRefusals());
 
 afterAll(async () => {
   await h?.close();

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, CALLBACKS } from '../../../src/chat/slack/ids.js';
 import { startAppFixture, type AppFixture } from './app-fixture.js';
 import { allText, CHANNEL, numberValue, optionValue, plainValue, radioValue, USERS } from './slack-harness.js';
@@ -13,6 +13,7 @@ let f: AppFixture;
 beforeAll(async () => {
   f = await startAppFixture();
 });
+afterEach(() => f.h.expectNoRefusals());
 afterAll(async () => {
   await f?.close();
 });
@@ -32,7 +33,7 @@ describe('server form', () => {
     expect(opened.view).toMatchObject({ type: 'modal', callback_id: CALLBACKS.serverAdd });
     expect(JSON.parse(String(opened.view.private_metadata))).toEqual({ channel: CHANNEL });
     const ids = (opened.view.blocks as { block_id?: string }[]).map((b) => b.block_id);
-    expect(ids).toEqual(['name', 'hostname', 'port', 'username', 'authKind', 'keyPath', 'privateKey', 'passphrase', 'password', 'labels']);
+    expect(ids).toEqual(['name', 'hostname', 'port', 'username', 'authKind', 'keyPath', 'privateKey', 'privateKeyMore', 'passphrase', 'password', 'labels']);
   });
 
   it('answers field errors on the right blocks, keeps nothing, echoes no secret', async () => {
@@ -234,6 +235,8 @@ describe('deploy form and version picker', () => {
     expect(opened.view.callback_id).toBe(CALLBACKS.deploy);
     const ids = (opened.view.blocks as { block_id?: string }[]).map((b) => b.block_id);
     expect(ids).toEqual(['project', 'version', 'schedule']);
+    // The view as Slack opened it: its id and hash are what a later views.update must name.
+    const shown = ((await f.h.next(mark, (c) => c.method === 'views.open')).response as { view: { id: string; hash: string } }).view;
 
     const pick = f.acked(
       'deploy form: project picked',
@@ -243,12 +246,13 @@ describe('deploy form and version picker', () => {
         type: 'static_select',
         selected_option: { text: { type: 'plain_text', text: 'shop' }, value: 'shop' },
         user_id: USERS.alice,
-        view: { id: 'V0DEPLOY', hash: '1.abc', private_metadata: opened.view.private_metadata, callback_id: CALLBACKS.deploy },
+        view: { id: shown.id, hash: shown.hash, private_metadata: opened.view.private_metadata, callback_id: CALLBACKS.deploy },
       }),
     );
     expect(pick.body).toBe('');
     const update = await f.h.next(mark, (c) => c.method === 'views.update');
-    expect(update.args).toMatchObject({ view_id: 'V0DEPLOY', hash: '1.abc' });
+    expect(update.args).toMatchObject({ view_id: shown.id, hash: shown.hash });
+    expect(update.response).toMatchObject({ ok: true });
     const view = update.args.view as { blocks: { block_id?: string; type: string }[]; private_metadata: string };
     expect(view.blocks.map((b) => b.block_id).filter(Boolean)).toEqual(['project', 'version.shop', 'schedule']);
     expect(JSON.parse(view.private_metadata)).toEqual({ channel: CHANNEL });

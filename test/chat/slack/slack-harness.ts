@@ -19,6 +19,19 @@ import {
   type ViewSubmissionFields,
 } from '../../support/slack-requests.js';
 import { makeScratchDir, removeScratchDir } from '../../support/scratch-dirs.js';
+import type { ChannelSpec } from '../../support/slack-channels.js';
+import type { RateLimit } from '../../support/slack-rate-limits.js';
+import { SlackBudget } from '../../../src/chat/slack/task-status/slack-budget.js';
+
+/**
+ * Slack's tiers at ten times the speed: the stand-in enforces them, and the bot's budget is set
+ * to the same numbers with the production margin (45 of 50 updates per window).
+ */
+export const FAST_TIERS: Record<string, RateLimit> = {
+  'chat.update': { calls: 50, windowMs: 6000, per: 'workspace' },
+  'chat.postMessage': { calls: 60, windowMs: 6000, per: 'channel' },
+};
+export const fastBudget = (): SlackBudget => new SlackBudget({ updates: 45, postsPerChannel: 50, windowMs: 6000 });
 
 /**
  * The whole Slack adapter as it runs in production: real config → SQLite → runtime → Bolt HTTP
@@ -53,11 +66,29 @@ export interface SlackHarness {
   suggest(fields: BlockSuggestionFields, send?: SendOptions): Promise<SlackHttpResponse>;
   /** The latest views.open call recorded after `mark`. */
   openedView(mark: number): Promise<Args & { view: Record<string, unknown> }>;
+  /** The test expects Slack to refuse calls like these (e.g. not_in_channel); they don't fail it. */
+  expectRefusal(predicate: (call: RecordedCall) => boolean): void;
+  /**
+   * Throws when Slack refused a call of the bot that no `failNext` planned and no `expectRefusal`
+   * allowed: run it after each test (`afterEach(() => h.expectNoRefusals())`).
+   */
+  expectNoRefusals(): void;
   close(): Promise<void>;
 }
 
-export async function startSlackHarness(options: { env?: Record<string, string> } = {}): Promise<SlackHarness> {
-  const standIn = await startSlackApiStandIn({ token: TOKEN });
+/** The workspace the harness plays: the channels tests use, with the bot in them. */
+export const HARNESS_CHANNELS: Record<string, ChannelSpec> = {
+  C0DEPLOYS: { name: 'deploys' },
+  C0RESULTS: { name: 'results' },
+  C0NOTIFY1: { name: 'notify' },
+};
+
+export async function startSlackHarness(
+  options: { env?: Record<string, string>; channels?: Record<string, ChannelSpec>; rateLimits?: Record<string, RateLimit> } = {},
+): Promise<SlackHarness> {
+  const standIn = await startSlackApiStandIn({ token: TOKEN, channels: { ...HARNESS_CHANNELS, ...options.channels }, rateLimits: options.rateLimits ?? FAST_TIERS });
+  const allowed: ((call: RecordedCall) => boolean)[] = [];
+  let checked = 0;
   const dataDir = makeScratchDir('deploybot-slack-');
   const config = loadConfig(
     {
@@ -79,7 +110,7 @@ export async function startSlackHarness(options: { env?: Record<string, string> 
     port: 0,
     host: '127.0.0.1',
     clientOptions: { retryConfig: webApi.retryPolicies.rapidRetryPolicy },
-    taskMessages: (client) => createTaskMessages({ runtime, client, log: context.log, updateIntervalMs: 50 }),
+    taskMessages: (client) => createTaskMessages({ runtime, client, log: context.log, updateIntervalMs: 50, budget: fastBudget() }),
   });
   const baseUrl = `http://127.0.0.1:${slack.port}`;
 
@@ -100,7 +131,9 @@ export async function startSlackHarness(options: { env?: Record<string, string> 
       const responseUrl = standIn.responseUrl();
       const path = new URL(responseUrl).pathname;
       const ack = await sendSlashCommand(baseUrl, SECRET, { text, user_id: user, user_name: user.toLowerCase(), channel_id: o.channel ?? CHANNEL, response_url: responseUrl }, o.send);
-      return { ack, responseUrl, answer: async () => (await standIn.waitFor((c) => c.method === RESPONSE_URL_METHOD && c.path === path, 15_000)).args };
+      // The answer, after any progress note ("Resolving v2 of shop…") that it replaces.
+      const isNote = (c: RecordedCall) => String(c.args.text ?? '').startsWith('Resolving ');
+      return { ack, responseUrl, answer: async () => (await standIn.waitFor((c) => c.method === RESPONSE_URL_METHOD && c.path === path && !isNote(c), 15_000)).args };
     },
     click: (fields, send) => sendBlockAction(baseUrl, SECRET, { channel_id: CHANNEL, ...fields }, send),
     submit: (fields, send) => sendViewSubmission(baseUrl, SECRET, fields, send),
@@ -108,6 +141,20 @@ export async function startSlackHarness(options: { env?: Record<string, string> 
     async openedView(from) {
       const call = await next(from, (c) => c.method === 'views.open');
       return call.args as Args & { view: Record<string, unknown> };
+    },
+    expectRefusal(predicate) {
+      allowed.push(predicate);
+    },
+    expectNoRefusals() {
+      const all = standIn.refusals();
+      const fresh = all.slice(checked);
+      checked = all.length;
+      const unexpected = fresh.filter((c) => !allowed.some((p) => p(c)));
+      allowed.length = 0;
+      if (unexpected.length) {
+        const lines = unexpected.map((c) => `${c.method} → ${c.status} ${JSON.stringify(c.response)} (args ${JSON.stringify(c.args).slice(0, 400)})`);
+        throw new Error(`Slack refused ${unexpected.length} call(s) of the bot:\n${lines.join('\n')}`);
+      }
     },
     async close() {
       await slack.stop();

@@ -23,7 +23,7 @@ describe('Slack app manifest', () => {
   });
 
   it('asks for exactly the scopes the bot uses, HTTP mode, and only the App Home event', () => {
-    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['chat:write', 'chat:write.public', 'commands', 'files:write', 'users:read']);
+    expect([...manifest.oauth_config.scopes.bot].sort()).toEqual(['channels:join', 'chat:write', 'chat:write.public', 'commands', 'files:write', 'im:write', 'users:read']);
     expect(manifest.settings.socket_mode_enabled).toBe(false);
     expect(manifest.settings.event_subscriptions.bot_events).toEqual(['app_home_opened']);
     expect(manifest.settings.event_subscriptions.request_url).toBe(manifest.settings.interactivity.request_url);

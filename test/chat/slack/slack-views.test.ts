@@ -26,7 +26,7 @@ const server: ServerView = {
 };
 const project: ProjectView = {
   name: 'shop', title: 'Shop', repoUrl: 'git@github.com:acme/shop.git', environment: 'prod', deployPath: '/srv/shop', servers: ['web-1', 'web-2'],
-  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, requiredApprovals: 1, promoteFrom: null, onFailure: 'rollback', distribution: 'auto',
+  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, requiredApprovals: 1, promoteFrom: null, onFailure: 'rollback', distribution: 'auto', notifyApprovers: 'dm', notifyRequester: 'mention',
   hooks: { before_download: '', after_download: 'npm ci', before_deploy: 'x'.repeat(3001), after_deploy: 'systemctl reload shop' },
   lock: null, createdBy: 'UADMIN01', createdAt: new Date(0),
 };
@@ -56,7 +56,7 @@ describe('server form', () => {
   it('add: every field, the channel in metadata', () => {
     const view = serverModal({ metadata: { channel: 'C1' } });
     expect(view).toMatchObject({ type: 'modal', callback_id: 'server_add', private_metadata: '{"channel":"C1"}' });
-    expect(inputIds(view)).toEqual(['name', 'hostname', 'port', 'username', 'authKind', 'keyPath', 'privateKey', 'passphrase', 'password', 'labels']);
+    expect(inputIds(view)).toEqual(['name', 'hostname', 'port', 'username', 'authKind', 'keyPath', 'privateKey', 'privateKeyMore', 'passphrase', 'password', 'labels']);
     expect(element(view, 'privateKey')).toMatchObject({ type: 'plain_text_input', multiline: true });
     expect(element(view, 'port')).toMatchObject({ type: 'number_input', initial_value: '22', min_value: '1', max_value: '65535' });
     expect((element(view, 'authKind').options as { value: string }[]).map((o) => o.value)).toEqual(['key', 'password', 'agent']);
@@ -69,7 +69,7 @@ describe('server form', () => {
     expect(decodeMetadata(view.private_metadata)).toEqual({ channel: 'C1', name: 'web-1' });
     expect(inputIds(view)).not.toContain('name');
     expect([element(view, 'hostname').initial_value, element(view, 'port').initial_value, element(view, 'labels').initial_value, element(view, 'keyPath').initial_value]).toEqual(['web1.example.com', '2222', 'eu, blue', '/keys/web']);
-    for (const secret of ['privateKey', 'passphrase', 'password']) expect(element(view, secret).initial_value).toBeUndefined();
+    for (const secret of ['privateKey', 'privateKeyMore', 'passphrase', 'password']) expect(element(view, secret).initial_value).toBeUndefined();
   });
 
   it('reads the forms in the service vocabulary', () => {
@@ -80,12 +80,14 @@ describe('server form', () => {
 });
 
 describe('project form', () => {
-  it('add: servers from the list (at most 100), defaults', () => {
+  it('add: servers from the list (a menu up to 100, options loaded as you type beyond), defaults', () => {
     const servers = Array.from({ length: 120 }, (_, i) => `web-${i}`);
     const view = projectModal({ servers, metadata: {} });
     expect(view.callback_id).toBe('project_add');
     expect(inputIds(view)).toEqual(['name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'defaultBranch', 'keepReleases', 'maxParallel', 'requiredApprovals', 'promoteFrom', 'onFailure']);
-    expect((element(view, 'servers').options as unknown[]).length).toBe(100);
+    // 120 servers do not fit one menu: an external select, never a menu cut at 100.
+    expect(element(view, 'servers')).toMatchObject({ type: 'multi_external_select', action_id: 'server_options' });
+    expect((element(projectModal({ servers: servers.slice(0, 80), metadata: {} }), 'servers').options as unknown[]).length).toBe(80);
     expect(element(view, 'notifyChannel')).toMatchObject({ type: 'conversations_select', filter: { include: ['public', 'private'] } });
     expect(element(view, 'approvers').type).toBe('multi_users_select');
     expect((element(view, 'environment').initial_option as { value: string }).value).toBe('test');

@@ -1,7 +1,8 @@
 import type { types } from '@slack/bolt';
 import type { TaskEvent } from '../../../commands/command-outcome.js';
 import type { TaskView } from '../../../core/views.js';
-import { approvalProgress, formatTime, mention } from '../../../commands/formatting.js';
+import { approvalProgress, mention } from '../../../commands/formatting.js';
+import { slackDate } from './slack-date.js';
 import { ACTIONS } from '../ids.js';
 import { LIMITS, truncate } from './text.js';
 import { safeMrkdwn } from './mrkdwn.js';
@@ -20,7 +21,7 @@ function decisionWords(event: TaskEvent, task: TaskView, actorId: string, timeZo
   switch (event) {
     case 'approved': {
       const self = task.requestedBy === actorId ? ' (self-approved: no other reviewer)' : '';
-      const when = task.status === 'scheduled' && task.scheduledAt ? ` It runs at ${formatTime(task.scheduledAt, timeZone)}.` : '';
+      const when = task.status === 'scheduled' && task.scheduledAt ? ` It runs ${slackDate(task.scheduledAt, timeZone)}.` : '';
       const progress = approvalProgress(task);
       return `:white_check_mark: Approved by ${who}${self}${progress ? `: ${progress}` : ''}.${when}`;
     }

@@ -24,6 +24,7 @@ export function safeMrkdwn(text: string): string {
     .map((p) => {
       if (typeof p === 'string') return escapeMrkdwn(p);
       if (p.kind === 'user') return `<@${p.id}>`;
+      if (p.kind === 'date') return `<!date^${p.seconds}^{date_short_pretty} at {time}|${escapeMrkdwn(p.label).replace(/\|/g, '¦')}>`;
       if (p.kind === 'channel') return `<#${p.id}>`;
       return `<${p.url.replace(/[<>|]/g, encodeURIComponent)}|${escapeMrkdwn(p.label).replace(/\|/g, '¦')}>`;
     })

@@ -36,7 +36,20 @@ function fieldText(text: string, max: number = LIMITS.field): types.MrkdwnElemen
   return safeMrkdwn(cut).length <= LIMITS.field || max < 100 ? mrkdwn(cut) : fieldText(text, Math.floor(max / 2));
 }
 
+/** A block with nothing to show (the `refs` of an empty repository): Slack refuses empty texts. */
+function isEmpty(block: ReplyBlock): boolean {
+  switch (block.type) {
+    case 'list':
+      return block.items.every((item) => item.trim() === '');
+    case 'fields':
+      return block.fields.length === 0;
+    default:
+      return block.text.trim() === '';
+  }
+}
+
 function blocksOf(block: ReplyBlock): types.KnownBlock[] {
+  if (isEmpty(block)) return [];
   switch (block.type) {
     case 'heading':
       // Header blocks are plain text: mrkdwn markers would show literally.
@@ -44,7 +57,7 @@ function blocksOf(block: ReplyBlock): types.KnownBlock[] {
     case 'text':
       return sections(block.text);
     case 'list':
-      return sections(block.items.map((item) => `• ${item}`).join('\n'));
+      return sections(block.items.filter((item) => item.trim() !== '').map((item) => `• ${item}`).join('\n'));
     case 'code': {
       // Fences take 6 characters (+2 newlines); escaping can lengthen the text, so leave room.
       return splitText(block.text, Math.floor((LIMITS.sectionText - 8) / 2)).map((chunk) => ({ type: 'section', text: rawMrkdwn(codeBlock(chunk)) }) as types.SectionBlock);
@@ -64,6 +77,8 @@ function blocksOf(block: ReplyBlock): types.KnownBlock[] {
 
 export function replyBlocks(reply: Reply, maxBlocks: number = LIMITS.messageBlocks): types.KnownBlock[] {
   const all = reply.blocks.flatMap(blocksOf);
+  // Every block was empty: the plain statement is the message.
+  if (all.length === 0 && reply.text.trim() !== '') return splitText(reply.text, LIMITS.sectionText).map(section);
   if (all.length <= maxBlocks) return all;
   const kept = all.slice(0, maxBlocks - 1);
   kept.push({ type: 'context', elements: [mrkdwn(`…${all.length - kept.length} more block(s) left out: Slack shows at most ${maxBlocks} per message.`)] });

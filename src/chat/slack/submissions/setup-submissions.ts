@@ -3,6 +3,7 @@ import { describeServer } from '../../../commands/handlers/server-handlers.js';
 import type { Reply } from '../../../commands/reply.js';
 import { HOOK_NAMES } from '../../../pipeline/stages.js';
 import { guard } from '../guard.js';
+import { slackErrorCode } from '../modals.js';
 import { tellUserReply } from '../present.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { sameNames } from '../views/field-errors.js';
@@ -42,8 +43,25 @@ export const submitServerEdit: Submitter = async (deps, context) => {
   return confirmation(deps, context, `Updated server ${result.value.name}.`, `Updated server *${result.value.name}*.`, describeServer(result.value));
 };
 
+/**
+ * Whether the bot can post in the channel picked for results: a private channel it is not in does
+ * not exist for it (channel_not_found), and would only fail later with a log line.
+ */
+async function channelProblem(deps: SlackDeps, channel: string | null | undefined): Promise<Submission | null> {
+  if (!channel) return null;
+  const problem = await deps.client.conversations
+    .info({ channel })
+    .then((r) => (r.channel?.is_archived ? 'This channel is archived: pick another.' : null))
+    .catch((err: unknown) =>
+      slackErrorCode(err) === 'channel_not_found' ? 'I cannot post there: it is a private channel I am not in. Invite me first (`/invite @deploybot`), or pick another.' : null,
+    );
+  return problem ? { kind: 'invalid', errors: { notifyChannel: problem }, reply: { text: problem, blocks: [{ type: 'text', text: `:warning: ${problem}` }], isError: true } } : null;
+}
+
 export const submitProjectAdd: Submitter = async (deps, context) => {
   const input = readProjectAdd(context.values);
+  const refused = await channelProblem(deps, input.notifyChannel);
+  if (refused) return refused;
   const result = await guard(deps.log, 'add a project', () => deps.runtime.app.withServices((s) => s.projects.add(context.actor, input)));
   if (!result.ok) return invalid(result, PROJECT_BLOCKS, 'name');
   const p = result.value;
@@ -53,8 +71,12 @@ export const submitProjectAdd: Submitter = async (deps, context) => {
 export const submitProjectEdit: Submitter = async (deps, context) => {
   const name = context.metadata.name;
   if (!name) return missingName('project');
-  const input = readProjectEdit(context.values);
-  const result = await guard(deps.log, 'edit a project', () => deps.runtime.app.withServices((s) => s.projects.edit(context.actor, name, input)));
+  const refused = await channelProblem(deps, readProjectEdit(context.values).notifyChannel);
+  if (refused) return refused;
+  // Beyond 100 servers the form adds and removes: what it did not touch is kept, read here.
+  const result = await guard(deps.log, 'edit a project', () =>
+    deps.runtime.app.withServices(async (s) => s.projects.edit(context.actor, name, readProjectEdit(context.values, (await s.projects.show(name)).servers))),
+  );
   if (!result.ok) return invalid(result, PROJECT_BLOCKS, 'repoUrl');
   return confirmation(deps, context, `Updated project ${result.value.name}.`, `Updated project *${result.value.name}*.`, describeProject(result.value));
 };

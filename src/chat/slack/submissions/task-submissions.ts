@@ -4,7 +4,7 @@ import type { CommandOutcome } from '../../../commands/command-outcome.js';
 import { reply as makeReply } from '../../../commands/reply.js';
 import { isVersionSentinel } from '../blocks/version-options.js';
 import { guard } from '../guard.js';
-import { announceTask, createsTask, tellUserReply } from '../present.js';
+import { announceTaskWhere, createsTask, tellUserReply } from '../present.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { deployBlocks, readDeployForm } from '../views/deploy-modal.js';
 import { REJECT_BLOCK } from '../views/reject-modal.js';
@@ -21,8 +21,10 @@ function showTask(deps: SlackDeps, context: SubmissionContext, outcome: TaskOutc
     kind: 'done',
     after: async (client) => {
       // A new task's message goes where the form was opened; without a channel there is no message.
-      const shown = createsTask(outcome) && !context.metadata.channel ? false : await announceTask(deps, outcome, { channel: context.metadata.channel, actorId: context.userId });
-      if (!shown) await tellUserReply(deps, client, { user: context.userId, channel: context.metadata.channel }, outcome.reply);
+      const announced = createsTask(outcome) && !context.metadata.channel ? { shown: false, cannotPost: null } : await announceTaskWhere(deps, outcome, { channel: context.metadata.channel, actorId: context.userId });
+      const target = { user: context.userId, channel: context.metadata.channel };
+      if (announced.cannotPost) await tellUserReply(deps, client, { user: context.userId }, announced.cannotPost);
+      else if (!announced.shown) await tellUserReply(deps, client, target, outcome.reply);
     },
   };
 }

@@ -1,7 +1,11 @@
+import type { SlackBudget } from './slack-budget.js';
+
 /**
  * Sends the latest state of one message at most once per interval, whatever the number of
- * changes in between (a 50-server deploy makes hundreds). Never two sends at once; a send that
- * was rate limited (429) is retried after Retry-After; `flush` makes sure the last state lands.
+ * changes in between (a 50-server deploy makes hundreds). Never two sends at once; every send
+ * first takes a slot of the shared Slack budget (all tasks together stay within chat.update's
+ * tier); a send that was rate limited (429, surfaced by a client with rejectRateLimitedCalls) is
+ * retried after Retry-After, and `flush` makes sure the last state lands.
  */
 export class CoalescedUpdater {
   private dirty = false;
@@ -14,6 +18,7 @@ export class CoalescedUpdater {
     private readonly send: () => Promise<void>,
     private readonly onError: (err: unknown) => void,
     private readonly minIntervalMs = 1000,
+    private readonly budget?: SlackBudget,
   ) {}
 
   /** Something changed: send it soon. */
@@ -28,7 +33,8 @@ export class CoalescedUpdater {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    for (let attempt = 0; attempt < 5; attempt++) {
+    // Only a 429 leaves the state dirty after a send, so this ends once Slack takes the update.
+    for (let attempt = 0; attempt < 50; attempt++) {
       if (this.inFlight) await this.inFlight;
       if (!this.dirty) return;
       const wait = this.blockedUntil - Date.now();
@@ -48,13 +54,18 @@ export class CoalescedUpdater {
 
   private sendNow(): Promise<void> {
     if (this.inFlight) return this.inFlight;
-    this.dirty = false;
-    this.lastSent = Date.now();
-    this.inFlight = this.send()
+    this.inFlight = (async () => {
+      await this.budget?.update();
+      // The state is read after the wait: what is sent is the latest.
+      this.dirty = false;
+      this.lastSent = Date.now();
+      await this.send();
+    })()
       .catch((err: unknown) => {
         const retryAfter = rateLimitSeconds(err);
         if (retryAfter !== null) {
           this.blockedUntil = Date.now() + retryAfter * 1000;
+          this.budget?.pause(retryAfter);
           this.dirty = true;
         } else {
           this.onError(err);

@@ -1,6 +1,7 @@
 import type { HostStage, StageState, TaskStage } from '../../../pipeline/stages.js';
 import { HOST_STAGES, TASK_STAGES } from '../../../pipeline/stages.js';
-import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords, approvalProgress } from '../../../commands/formatting.js';
+import { slackDate } from '../blocks/slack-date.js';
+import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords, approvalProgress } from '../../../commands/formatting.js';
 import { changeLines } from '../../../commands/change-lines.js';
 import { taskLine } from '../../../commands/handlers/task-handlers.js';
 import type { TaskProgress } from '../../task-progress.js';
@@ -94,7 +95,7 @@ function buttons(p: TaskProgress): Block | null {
  * progress bars, failures, and the buttons that fit the state. `text` states the same in one
  * line (notifications, screen readers).
  */
-export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: Date }): { text: string; blocks: Block[] } {
+export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: Date; approvers?: string[] }): { text: string; blocks: Block[] } {
   const now = options.now ?? new Date();
   const t = p.task;
   const title = t.kind === 'rollback' ? `Rollback #${t.id} · ${t.project}` : `Deploy #${t.id} · ${t.project} ${t.ref}`;
@@ -112,7 +113,11 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     { type: 'header', text: { type: 'plain_text', text: plainText(title).slice(0, 150), emoji: true } },
     { type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(`${facts.join(' · ')}\n${STATUS_EMOJI[t.status]} *${headline(p)}*${t.finishedAt && t.startedAt ? ` in ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : ''}`) } },
   ];
-  if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(`:alarm_clock: runs at ${formatTime(t.scheduledAt, options.timeZone)}`) }] });
+  // Who can decide, mentioned so Slack notifies them (the project may turn this off).
+  if (t.status === 'awaiting_approval' && options.approvers?.length) {
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(`:raised_hand: waiting for ${options.approvers.map(mention).join(', ')}`.slice(0, 2900)) }] });
+  }
+  if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(`:alarm_clock: runs ${slackDate(t.scheduledAt, options.timeZone)}`) }] });
   const q = p.queue;
   const waiting = (t.status === 'approved' || t.status === 'scheduled') && q ? waitingWords(t.project, q) : '';
   if (waiting) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(`${q?.lock ? ':lock:' : q?.freeze ? ':snowflake:' : ':hourglass_flowing_sand:'} ${waiting}`) }] });

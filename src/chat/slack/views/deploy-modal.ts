@@ -68,16 +68,15 @@ function hookSection(p: ProjectView, options: DeployModalOptions): types.KnownBl
 
 export function deployModal(options: DeployModalOptions): types.ModalView {
   const p = options.selected;
-  const projectOptions = options.projects.slice(0, LIMITS.optionsPerMenu).map((x) => option(x.title && x.title !== x.name ? `${x.name} — ${x.title}` : x.name, x.name));
-  const initial = p ? projectOptions.find((o) => o.value === p.name) : undefined;
-  const blocks: types.KnownBlock[] = [
-    input(
-      deployBlocks.project,
-      'Project',
-      { type: 'static_select', action_id: ACTIONS.deployProject, placeholder: plain('Pick a project'), options: projectOptions, ...(initial ? { initial_option: initial } : {}) },
-      { dispatchAction: true },
-    ),
-  ];
+  const label = (x: Pick<ProjectView, 'name' | 'title'>) => (x.title && x.title !== x.name ? `${x.name} — ${x.title}` : x.name);
+  // Beyond 100 projects a static menu would drop the rest: the options load as the person types.
+  const many = options.projects.length > LIMITS.optionsPerMenu;
+  const projectOptions = many ? [] : options.projects.map((x) => option(label(x), x.name));
+  const initial = p ? (projectOptions.find((o) => o.value === p.name) ?? option(label(p), p.name)) : undefined;
+  const element: types.StaticSelect | types.ExternalSelect = many
+    ? { type: 'external_select', action_id: ACTIONS.deployProject, placeholder: plain('Type to find a project'), min_query_length: 0, ...(initial ? { initial_option: initial } : {}) }
+    : { type: 'static_select', action_id: ACTIONS.deployProject, placeholder: plain('Pick a project'), options: projectOptions, ...(initial ? { initial_option: initial } : {}) };
+  const blocks: types.KnownBlock[] = [input(deployBlocks.project, 'Project', element, { dispatchAction: true })];
   if (p) blocks.push(context(projectSummary(p)));
   blocks.push(
     input(

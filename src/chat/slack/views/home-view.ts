@@ -1,6 +1,7 @@
 import type { ProjectView, TaskView } from '../../../core/views.js';
-import { formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/formatting.js';
+import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/formatting.js';
 import { safeMrkdwn } from '../blocks/mrkdwn.js';
+import { slackDate } from '../blocks/slack-date.js';
 
 export interface HomeProject {
   project: ProjectView;
@@ -35,7 +36,7 @@ export function homeView(projects: readonly HomeProject[], timeZone: string): { 
       const when = t.finishedAt ?? t.startedAt ?? t.scheduledAt ?? t.createdAt;
       const took = t.startedAt && t.finishedAt ? ` · ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : '';
       const what = t.kind === 'rollback' ? `rollback${t.releaseId ? ` to \`${t.releaseId}\`` : ''}` : `\`${t.ref}\``;
-      return `${STATUS_EMOJI[t.status]} #${t.id} ${what} · ${STATUS_WORDS[t.status]}${took} · ${mention(t.requestedBy)} · ${formatTime(when, timeZone)}`;
+      return `${STATUS_EMOJI[t.status]} #${t.id} ${what} · ${STATUS_WORDS[t.status]}${took} · ${mention(t.requestedBy)} · ${slackDate(when, timeZone)}`;
     });
     own.push(mrkdwn(taskLines.join('\n') || '_no deploys yet_'));
     if (blocks.length + own.length > BUDGET) {

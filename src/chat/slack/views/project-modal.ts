@@ -1,12 +1,12 @@
 import type { types } from '@slack/bolt';
 import type { ProjectAddInput, ProjectEditInput } from '../../../core/project-schemas.js';
 import type { ProjectView } from '../../../core/views.js';
-import { LIMITS } from '../blocks/text.js';
 import { CALLBACKS, INPUT } from '../ids.js';
 import { encodeMetadata, type ViewMetadata } from '../metadata.js';
-import { context, input, modal, numberInput, option, plain, radioInput, textInput } from './elements.js';
+import { context, input, modal, numberInput, plain, radioInput, textInput } from './elements.js';
 import { sameNames } from './field-errors.js';
-import { conversation, selected, selectedMany, text, users, type StateValues } from './view-state.js';
+import { serverPickerBlocks, readServerPicker } from './server-picker.js';
+import { conversation, selected, text, users, type StateValues } from './view-state.js';
 
 /**
  * The project form (add and edit). Block ids are the service's field names. Servers are picked
@@ -18,21 +18,13 @@ export const PROJECT_BLOCKS = sameNames('name', 'repoUrl', 'deployPath', 'server
 export function projectModal(options: { project?: ProjectView; servers: string[]; metadata: ViewMetadata }): types.ModalView {
   const p = options.project;
   const editing = p !== undefined;
-  const serverOptions = options.servers.slice(0, LIMITS.optionsPerMenu).map((name) => option(name, name));
-  const chosen = serverOptions.filter((o) => p?.servers.includes(o.value ?? ''));
   const blocks: types.KnownBlock[] = [];
   if (!editing) blocks.push(textInput('name', 'Name', { placeholder: 'shop', hint: 'Used in commands: /deploy <name> <ref>. Lowercase letters, digits and dashes.', maxLength: 63 }));
   else blocks.push(context(`Editing project *${p.name}*.`));
   blocks.push(
     textInput('repoUrl', 'Git repository', { initial: p?.repoUrl, placeholder: 'git@github.com:acme/shop.git', maxLength: 1000 }),
     textInput('deployPath', 'Deploy path on the servers', { initial: p?.deployPath, placeholder: '/srv/shop', hint: 'Releases go to <path>/releases/…, and <path>/current points at the live one.' }),
-    input('servers', 'Servers', {
-      type: 'multi_static_select',
-      action_id: INPUT,
-      placeholder: plain('Pick servers'),
-      options: serverOptions,
-      ...(chosen.length > 0 ? { initial_options: chosen } : {}),
-    }),
+    ...serverPickerBlocks(options.servers, p?.servers),
     radioInput('environment', 'Environment', [['test', 'test: deploys start at once'], ['prod', 'prod: every deploy needs an approver']], p?.environment ?? 'test'),
     input(
       'approvers',
@@ -65,11 +57,12 @@ export function projectModal(options: { project?: ProjectView; servers: string[]
     : modal(CALLBACKS.projectAdd, 'Add a project', 'Add project', blocks, metadata);
 }
 
-function settings(values: StateValues): ProjectEditInput {
+function settings(values: StateValues, currentServers?: string[]): ProjectEditInput {
+  const servers = readServerPicker(values, currentServers);
   const out: ProjectEditInput = {
     repoUrl: text(values, 'repoUrl') ?? '',
     deployPath: text(values, 'deployPath') ?? '',
-    servers: selectedMany(values, 'servers'),
+    ...(servers !== undefined || currentServers === undefined ? { servers: servers ?? [] } : {}),
     environment: (selected(values, 'environment') ?? 'test') as ProjectEditInput['environment'],
     approvers: users(values, 'approvers'),
     notifyChannel: conversation(values, 'notifyChannel') ?? null,
@@ -93,6 +86,6 @@ export function readProjectAdd(values: StateValues): ProjectAddInput {
 }
 
 /** Every setting is sent; the service records only what changed. An emptied channel clears it. */
-export function readProjectEdit(values: StateValues): ProjectEditInput {
-  return settings(values);
+export function readProjectEdit(values: StateValues, currentServers?: string[]): ProjectEditInput {
+  return settings(values, currentServers);
 }

@@ -1,3 +1,4 @@
+import { joinPastedKey } from './pasted-key.js';
 import type { types } from '@slack/bolt';
 import type { ServerAddInput, ServerEditInput } from '../../../core/server-schemas.js';
 import type { ServerView } from '../../../core/views.js';
@@ -12,7 +13,7 @@ import { hasBlock, list, selected, text, type StateValues } from './view-state.j
  * land on the right input. Secrets (pasted key, passphrase, password) are never pre-filled: the
  * bot does not show them back, and leaving them empty on edit keeps what is stored.
  */
-export const SERVER_BLOCKS = sameNames('name', 'hostname', 'port', 'username', 'authKind', 'keyPath', 'privateKey', 'passphrase', 'password', 'labels');
+export const SERVER_BLOCKS = sameNames('name', 'hostname', 'port', 'username', 'authKind', 'keyPath', 'privateKey', 'privateKeyMore', 'passphrase', 'password', 'labels');
 
 const AUTH_CHOICES: [string, string][] = [
   ['key', 'SSH key'],
@@ -47,6 +48,11 @@ export function serverModal(options: { server?: ServerView; metadata: ViewMetada
       placeholder: '-----BEGIN OPENSSH PRIVATE KEY-----',
       hint: `For SSH key login, instead of a key file. Stored encrypted and never shown again.${keep}`,
     }),
+    textInput('privateKeyMore', 'Private key, continued', {
+      optional: true,
+      multiline: true,
+      hint: 'One input holds 3,000 characters: paste the rest of a longer key (RSA 4096) here, where the first box stopped.',
+    }),
     textInput('passphrase', 'Key passphrase', { optional: true, hint: `Only if the key is encrypted. Stored encrypted.${keep}`, maxLength: 1024 }),
     textInput('password', 'Password', {
       optional: true,
@@ -74,7 +80,7 @@ export function readServerAdd(values: StateValues): ServerAddInput {
   if (port !== undefined) input.port = port;
   const keyPath = text(values, 'keyPath');
   if (keyPath !== undefined) input.keyPath = keyPath;
-  const privateKey = text(values, 'privateKey');
+  const privateKey = joinPastedKey(text(values, 'privateKey'), text(values, 'privateKeyMore'));
   if (privateKey !== undefined) input.privateKey = privateKey;
   const passphrase = text(values, 'passphrase');
   if (passphrase !== undefined) input.passphrase = passphrase;
@@ -97,7 +103,7 @@ export function readServerEdit(values: StateValues): ServerEditInput {
   const port = text(values, 'port');
   if (port !== undefined) input.port = port;
   if (hasBlock(values, 'keyPath')) input.keyPath = text(values, 'keyPath') ?? null;
-  const privateKey = text(values, 'privateKey');
+  const privateKey = joinPastedKey(text(values, 'privateKey'), text(values, 'privateKeyMore'));
   if (privateKey !== undefined) input.privateKey = privateKey;
   const passphrase = text(values, 'passphrase');
   if (passphrase !== undefined) input.passphrase = passphrase;

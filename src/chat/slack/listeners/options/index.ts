@@ -2,6 +2,7 @@ import type { App } from '@slack/bolt';
 import { errorMessage } from '../../../../errors.js';
 import { versionOptions, type OptionsAnswer } from '../../blocks/version-options.js';
 import { ACTIONS } from '../../ids.js';
+import { matchingOptions } from '../../views/server-picker.js';
 import type { SlackDeps } from '../../slack-deps.js';
 
 /**
@@ -11,6 +12,17 @@ import type { SlackDeps } from '../../slack-deps.js';
 export const VERSION_LOOKUP_BUDGET_MS = 1_500;
 
 export function register(app: App, deps: SlackDeps): void {
+  // Server and project pickers beyond 100 entries (external selects): names matching what was typed.
+  app.options(ACTIONS.serverOptions, async ({ ack, body }) => {
+    const query = 'value' in body ? String(body.value ?? '') : '';
+    const servers = await deps.runtime.app.withServices((s) => s.servers.list()).catch(() => []);
+    await ack(matchingOptions(servers.map((s) => ({ name: s.name })), query));
+  });
+  app.options(ACTIONS.deployProject, async ({ ack, body }) => {
+    const query = 'value' in body ? String(body.value ?? '') : '';
+    const projects = await deps.runtime.app.withServices((s) => s.projects.list()).catch(() => []);
+    await ack(matchingOptions(projects.map((p) => ({ name: p.name, label: p.title && p.title !== p.name ? `${p.name} — ${p.title}` : p.name })), query));
+  });
   app.options(ACTIONS.deployVersion, async ({ ack, body }) => {
     const blockId = 'block_id' in body ? String(body.block_id) : '';
     await ack(await versionOptionsFor(deps, blockId, 'value' in body ? String(body.value ?? '') : ''));

@@ -7,6 +7,8 @@ import { ACK_BUDGET_MS, type SlackDeps } from '../../slack-deps.js';
 import { submitProjectAdd, submitProjectEdit, submitProjectHooks, submitServerAdd, submitServerEdit } from '../../submissions/setup-submissions.js';
 import type { Submission, Submitter } from '../../submissions/submission.js';
 import { submitDeploy, submitReject } from '../../submissions/task-submissions.js';
+import type { Reply } from '../../../../commands/reply.js';
+import { readDeployForm } from '../../views/deploy-modal.js';
 import type { StateValues } from '../../views/view-state.js';
 
 /**
@@ -31,6 +33,14 @@ export function register(app: App, deps: SlackDeps): void {
   }
 }
 
+/** What a person sees while a submission outlasts the form: "Resolving v2 of shop…". */
+export function pendingNote(callbackId: string, values: StateValues): Reply {
+  const form = callbackId === CALLBACKS.deploy ? readDeployForm(values) : null;
+  const text = form?.project && form.ref ? `Resolving ${form.ref} of ${form.project}…` : 'Working on it…';
+  const shown = form?.project && form.ref ? `:hourglass_flowing_sand: Resolving \`${form.ref}\` of *${form.project}*…` : ':hourglass_flowing_sand: Working on it…';
+  return { text, blocks: [{ type: 'context', text: shown }] };
+}
+
 type ViewArgs = Pick<SlackViewMiddlewareArgs & AllMiddlewareArgs, 'ack' | 'body' | 'view' | 'client'>;
 
 export async function handleSubmission(deps: SlackDeps, args: ViewArgs, submit: Submitter): Promise<void> {
@@ -49,8 +59,10 @@ export async function handleSubmission(deps: SlackDeps, args: ViewArgs, submit: 
     return;
   }
   await ack();
-  const result = early.done ? early.value : await work;
   const target = { user: userId, channel: metadata.channel };
+  // The form has closed and the work goes on (a slow fetch): say so at once, or people submit again.
+  if (!early.done) await tellUserReply(deps, client, target, pendingNote(view.callback_id, context.values));
+  const result = early.done ? early.value : await work;
   if (result.kind === 'done') await result.after(client);
   else await tellUserReply(deps, client, target, result.reply);
 }
