@@ -20,7 +20,7 @@ beforeAll(async () => {
   await h.runtime.app.withServices(async (s) => {
     for (const [i, name] of names.entries()) await s.servers.add(admin, { name, hostname: `10.0.${Math.floor(i / 200)}.${(i % 200) + 1}`, port: 22, username: 'deploy' });
     await s.projects.add(admin, { name: 'big', repoUrl: 'https://git.example.com/big.git', deployPath: '/srv/big', servers: names });
-    for (const p of projectNames) await s.projects.add(admin, { name: p, repoUrl: 'https://git.example.com/site.git', deployPath: '/srv/site', servers: ['web-1'] });
+    for (const p of projectNames) await s.projects.add(admin, { name: p, repoUrl: 'https://git.example.com/site.git', deployPath: `/srv/${p}`, servers: ['web-1'] });
   });
 }, 120_000);
 afterEach(() => h.expectNoRefusals());

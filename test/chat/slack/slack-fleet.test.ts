@@ -33,7 +33,7 @@ async function deploy(project: string): Promise<{ task: TaskView; message: Recor
 beforeAll(async () => {
   await ensureOpenSshServer();
   const key = await generateKeyPair();
-  servers = await Promise.all(Array.from({ length: N }, () => startSshd({ authorizedKey: key.publicKey, deployRoot: ROOT })));
+  servers = await Promise.all(Array.from({ length: N }, () => startSshd({ authorizedKey: key.publicKey, deployRoot: ROOT, privateHome: true })));
   repo = await makeRepo({ commits: [{ files: { 'index.html': 'one\n' }, message: 'first', tag: 'v1' }] });
   h = await startSlackHarness({ env: { DEPLOYBOT_SSH_KEY: key.privateKeyPath } });
   const admin = h.runtime.app.actor(USERS.admin);

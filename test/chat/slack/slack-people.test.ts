@@ -72,8 +72,8 @@ beforeAll(async () => {
   const approvers = [USERS.bob, USERS.admin].map((u) => `<@${u}>`).join(',');
   for (const text of [
     `server add web-1 root@127.0.0.1:${server.port}`,
-    `project add shop repo=${repo.url} path=${ROOT} servers=web-1 env=prod approvers=${approvers} channel=<#C0RESULTS|results>`,
-    `project add blog repo=${repo.url} path=${ROOT} servers=web-1 notify_requester=dm channel=<#${LOCKED}|locked>`,
+    `project add shop repo=${repo.url} path=${ROOT}/shop servers=web-1 env=prod approvers=${approvers} channel=<#C0RESULTS|results>`,
+    `project add blog repo=${repo.url} path=${ROOT}/blog servers=web-1 notify_requester=dm channel=<#${LOCKED}|locked>`,
   ]) {
     const { answer } = await ask(USERS.admin, text);
     expect(allText(await answer())).toMatch(/Added (server|project)/);

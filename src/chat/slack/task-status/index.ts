@@ -265,6 +265,7 @@ class SlackTaskMessages implements TaskMessages {
     for (const approver of state.project.approvers.filter((a) => a !== t.requestedBy)) {
       await this.delivery.isolated('approver DM', async () => {
         const channel = await this.delivery.dmChannel(approver);
+        await this.budget.post(channel);
         const posted = await this.deps.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
         if (posted.ts) state.approverDms.push({ channel: posted.channel ?? channel, ts: posted.ts });
       }, { taskId: t.id });
@@ -279,7 +280,13 @@ class SlackTaskMessages implements TaskMessages {
       const dms = state.approverDms.splice(0);
       const permalink = await this.link(state);
       const message = approverDecided(t, permalink);
-      for (const dm of dms) await this.delivery.isolated('approver DM update', () => this.deps.client.chat.update({ ...dm, text: message.text, blocks: message.blocks as never }));
+      // DM edits count against chat.update's tier like every other update: they share the budget.
+      for (const dm of dms) {
+        await this.delivery.isolated('approver DM update', async () => {
+          await this.budget.update();
+          await this.deps.client.chat.update({ ...dm, text: message.text, blocks: message.blocks as never });
+        });
+      }
     }
     const decided = t.status === 'rejected' ? 'rejected' : t.status === 'approved' || t.status === 'scheduled' || (t.status === 'running' && t.approvedBy) ? 'approved' : null;
     if (!decided || state.toldStatus === 'rejected' || (decided === 'approved' && state.toldStatus !== null && state.toldStatus !== 'awaiting_approval' && state.toldStatus !== 'pending')) return;
@@ -299,7 +306,9 @@ class SlackTaskMessages implements TaskMessages {
       await this.reply(state, text);
       return;
     }
-    await this.deps.client.chat.postMessage({ channel: await this.delivery.dmChannel(t.requestedBy), text, unfurl_links: false });
+    const dm = await this.delivery.dmChannel(t.requestedBy);
+    await this.budget.post(dm);
+    await this.deps.client.chat.postMessage({ channel: dm, text, unfurl_links: false });
   }
 
   /**
@@ -419,7 +428,9 @@ class SlackTaskMessages implements TaskMessages {
     } catch (err) {
       const requester = state.progress.task.requestedBy;
       if (!isUnreachable(err) || !isSlackUser(requester)) throw err;
-      await this.deps.client.chat.postMessage({ channel: await this.delivery.dmChannel(requester), text: `${text}\n${safeMrkdwn(`:information_source: I could not post this in ${channelRef(channel)} (${slackErrorCode(err)}): invite me there with \`/invite @deploybot\`.`)}`, unfurl_links: false });
+      const dm = await this.delivery.dmChannel(requester);
+      await this.budget.post(dm);
+      await this.deps.client.chat.postMessage({ channel: dm, text: `${text}\n${safeMrkdwn(`:information_source: I could not post this in ${channelRef(channel)} (${slackErrorCode(err)}): invite me there with \`/invite @deploybot\`.`)}`, unfurl_links: false });
     }
   }
 }
