@@ -1,4 +1,5 @@
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent, DeployTask } from '../../../src/db/entities/index.js';
@@ -91,12 +92,16 @@ describe.each(STORE_KINDS)('tasks owned by the database, across processes, on %s
   }, 120_000);
 
   it('a one-shot queued behind another process’s task starts and ends by itself when the first ends', async () => {
-    await setAfterDeploy('sleep 2');
+    // The first deploy's after_deploy waits for a gate the test opens once the second command has
+    // said it is queued: however slow the machine, the second one finds the first still running.
+    const gate = join(mkdtempSync(join(tmpdir(), 'deploybot-gate-')), 'open');
+    await setAfterDeploy(`for i in $(seq 600); do [ -e '${gate}' ] && break; sleep 0.1; done`);
     const before = await latestTaskId();
     const first = oneShot(['app', 'v1']);
     await waitUntil('the first one-shot claimed its task', async () => (await latestTaskId()) > before && (await task(before + 1)).status === 'running');
     const second = oneShot(['app', 'v2']);
-    await second.waitFor(/is queued \(position 1\): it starts when deploy #\d+ finishes/, { timeoutMs: 30_000 });
+    await second.waitFor(/is queued \(position 1\): it starts when deploy #\d+ finishes/, { timeoutMs: 60_000 });
+    writeFileSync(gate, '');
     const [a, b] = await Promise.all([first.exited, second.exited]);
     expect(a.code, a.stdout + a.stderr).toBe(0);
     expect(b.code, b.stdout + b.stderr).toBe(0);
