@@ -51,6 +51,8 @@ export class TaskProgress {
   distribution?: 'direct' | 'relay';
   /** For a queued task: its place in the project's queue and the task it waits for. */
   queue?: QueueState | null;
+  /** The ref each release id shown was deployed from (rollback targets, the result). */
+  releaseRefs?: ReadonlyMap<string, string>;
 
   constructor(task: TaskView, hostNames: readonly string[] = []) {
     this.task = { ...task };

@@ -84,11 +84,26 @@ export function describeProject(p: ProjectView, live: { server: string; release:
  * Asks the repository before a project is saved (admins only: nobody else may add one, so nobody
  * else makes the bot reach out). Input the service would refuse is left for it to explain.
  */
-async function checkBeforeAdd(actor: Actor, input: ProjectAddInput): Promise<void> {
+export async function checkBeforeAdd(actor: Actor, input: ProjectAddInput): Promise<void> {
   requireAdmin(actor, 'add projects');
   const parsed = projectAddSchema.safeParse(input);
   if (!parsed.success) return;
   input.defaultBranch = await verifyProjectRepository(parsed.data.repoUrl, parsed.data.defaultBranch, input.defaultBranch !== undefined);
+}
+
+/**
+ * Asks the repository before an edit that changes its URL or branch is saved (the text form and
+ * the project form alike). The stored URL may have its token masked: the mirrors know the real one.
+ */
+export async function checkBeforeEdit(actor: Actor, name: string, changes: ProjectEditInput, services: CoreServices, git: CommandDeps['git']): Promise<void> {
+  requireAdmin(actor, 'edit projects');
+  const before = await services.projects.show(name);
+  const urlChanged = changes.repoUrl !== undefined && changes.repoUrl !== before.repoUrl;
+  const branchChanged = changes.defaultBranch !== undefined && changes.defaultBranch !== before.defaultBranch;
+  if (!urlChanged && !branchChanged) return;
+  const repoUrl = projectEditSchema.shape.repoUrl.safeParse(changes.repoUrl ?? before.repoUrl);
+  // A malformed URL is the service's to explain; only a well-formed one is worth asking.
+  if (repoUrl.success && repoUrl.data) await verifyProjectRepository(repoUrl.data, (changes.defaultBranch as string | undefined) ?? before.defaultBranch, true, (url, branch) => git.checkRemote(url, branch));
 }
 
 async function readHooks(changes: HookChanges, deps: CommandDeps): Promise<Partial<HookScripts>> {
@@ -139,14 +154,7 @@ export async function handleProjectCommand(command: ProjectCommand, actor: Actor
     }
     case 'project-edit': {
       const changes = toServiceFields(command.changes);
-      if (!command.offline && (changes.repoUrl !== undefined || changes.defaultBranch !== undefined)) {
-        requireAdmin(actor, 'edit projects');
-        const before = await services.projects.show(command.name);
-        const repoUrl = projectEditSchema.shape.repoUrl.safeParse(changes.repoUrl ?? before.repoUrl);
-        // A malformed URL is the service's to explain; only a well-formed one is worth asking.
-        // The stored URL may have its token masked: the mirrors know the real one.
-        if (repoUrl.success && repoUrl.data) await verifyProjectRepository(repoUrl.data, changes.defaultBranch ?? before.defaultBranch, true, (url, branch) => deps.git.checkRemote(url, branch));
-      }
+      if (!command.offline) await checkBeforeEdit(actor, command.name, changes, services, deps.git);
       const edited = await services.projects.edit(actor, command.name, changes);
       const r = describeProject(edited);
       return ok({ ...r, text: `Updated project ${edited.name}.`, blocks: [{ type: 'text', text: `:white_check_mark: Updated project *${edited.name}*.` }, ...r.blocks] });

@@ -41,6 +41,15 @@ describe('the App Home tab', () => {
     expect(forged.status).toBe(401);
   });
 
+  it('shows the ref each live release and rollback target was deployed from', () => {
+    const release = '20261202024636-4-96c36d0';
+    const rollback = { id: 5, kind: 'rollback', status: 'success', releaseId: release, requestedBy: 'UBOB0001', createdAt: new Date(0), finishedAt: new Date(0), startedAt: new Date(0) } as never;
+    const view = homeView([{ project: { name: 'shop', title: 'shop', environment: 'test', lock: null } as never, live: [{ server: 'web-1', release, commit: '96c36d0'.padEnd(40, '0') }], recent: [rollback], refs: new Map([[release, 'v1.0.0']]) }], 'UTC');
+    const text = JSON.stringify(view);
+    expect(text).toContain(`*web-1*: \`${release} (v1.0.0)\` (96c36d0)`);
+    expect(text).toContain(`rollback to \`${release} (v1.0.0)\``);
+  });
+
   it('stays within Slack\'s 100 blocks for many projects', () => {
     const many = Array.from({ length: 60 }, (_, i) => ({
       project: { name: `p-${i}`, title: `p-${i}`, environment: 'test', lock: null } as never,

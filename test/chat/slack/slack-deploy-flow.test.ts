@@ -176,6 +176,8 @@ describe('prod deploys from Slack, on real servers', () => {
     expect(rollback).toMatchObject({ kind: 'rollback', requestedBy: USERS.bob });
     expect((await (h.runtime.coordinator.whenFinished(rollback.id) ?? h.runtime.events.waitForFinish(rollback.id))).status).toBe('success');
     expect([live(0), live(1)]).toEqual(['version 2\n', 'version 2\n']);
+    // The rollback's message names its target with the ref it was deployed from.
+    expect(JSON.stringify(messageOf(await task(rollback.id)).blocks)).toMatch(/to `\d{14}-\d+-[0-9a-f]{7} \(v2\)`/);
 
     mark = h.mark();
     await click(USERS.bob, TASK_ACTIONS.rollback, messageOf(await task(v3.id)), String(v3.id));

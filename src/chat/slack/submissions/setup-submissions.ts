@@ -1,4 +1,4 @@
-import { describeProject } from '../../../commands/handlers/project-handlers.js';
+import { checkBeforeAdd, checkBeforeEdit, describeProject } from '../../../commands/handlers/project-handlers.js';
 import { describeServer } from '../../../commands/handlers/server-handlers.js';
 import type { Reply } from '../../../commands/reply.js';
 import { HOOK_NAMES } from '../../../pipeline/stages.js';
@@ -62,7 +62,11 @@ export const submitProjectAdd: Submitter = async (deps, context) => {
   const input = readProjectAdd(context.values);
   const refused = await channelProblem(deps, input.notifyChannel);
   if (refused) return refused;
-  const result = await guard(deps.log, 'add a project', () => deps.runtime.app.withServices((s) => s.projects.add(context.actor, input)));
+  // The form asks the repository as the text form does, before anything is saved.
+  const result = await guard(deps.log, 'add a project', async () => {
+    await checkBeforeAdd(context.actor, input);
+    return deps.runtime.app.withServices((s) => s.projects.add(context.actor, input));
+  });
   if (!result.ok) return invalid(result, PROJECT_BLOCKS, 'name');
   const p = result.value;
   return confirmation(deps, context, `Added project ${p.name}.`, `Added project *${p.name}*. Deploy it with \`/deploy ${p.name} <tag|branch|commit>\`.`, describeProject(p));
@@ -75,7 +79,12 @@ export const submitProjectEdit: Submitter = async (deps, context) => {
   if (refused) return refused;
   // Beyond 100 servers the form adds and removes: what it did not touch is kept, read here.
   const result = await guard(deps.log, 'edit a project', () =>
-    deps.runtime.app.withServices(async (s) => s.projects.edit(context.actor, name, readProjectEdit(context.values, (await s.projects.show(name)).servers))),
+    deps.runtime.app.withServices(async (s) => {
+      const input = readProjectEdit(context.values, (await s.projects.show(name)).servers);
+      // The form asks the repository as the text form does when its URL or branch changes.
+      await checkBeforeEdit(context.actor, name, input, s, deps.runtime.git);
+      return s.projects.edit(context.actor, name, input);
+    }),
   );
   if (!result.ok) return invalid(result, PROJECT_BLOCKS, 'repoUrl');
   return confirmation(deps, context, `Updated project ${result.value.name}.`, `Updated project *${result.value.name}*.`, describeProject(result.value));

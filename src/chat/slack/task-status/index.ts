@@ -1,3 +1,4 @@
+import { releaseRefs, withRef } from '../../../core/release-lookup.js';
 import { webApi } from '@slack/bolt';
 import { summariseChanges } from '../../../core/change-summary.js';
 import type { ProjectView } from '../../../core/views.js';
@@ -177,6 +178,7 @@ class SlackTaskMessages implements TaskMessages {
   /** Decisions (approve, reject, cancel) change the task in the database, not through events. */
   private async refreshFromDatabase(state: TaskState): Promise<void> {
     const task = await this.deps.runtime.app.withServices((s) => s.tasks.show(state.progress.task.id));
+    state.progress.releaseRefs = await this.deps.runtime.app.withServices((s) => releaseRefs(s.em, [task.releaseId, task.targetRelease, task.fromRelease]));
     const live = state.progress.task;
     // Keep what the live events know better (status while running), take the decisions.
     state.progress.task = { ...task, status: live.status === 'running' && task.status === 'running' ? live.status : task.status };
@@ -439,7 +441,7 @@ function resultText(p: TaskProgress, event: Finished, requesterMode: 'mention' |
   const t = p.task;
   const cc = requesterMode === 'mention' && t.requestedBy ? `\ncc ${mention(t.requestedBy)}` : '';
   const head = `${t.kind === 'rollback' ? 'Rollback' : 'Deploy'} #${t.id} ${STATUS_WORDS[t.status]} in ${formatDuration(event.durationMs)}`;
-  if (event.status === 'success') return safeMrkdwn(`:large_green_circle: ${head}: ${event.hosts.length} server${event.hosts.length > 1 ? 's' : ''} now serve \`${event.releaseId ?? '?'}\`.${cc}`);
+  if (event.status === 'success') return safeMrkdwn(`:large_green_circle: ${head}: ${event.hosts.length} server${event.hosts.length > 1 ? 's' : ''} now serve \`${event.releaseId ? withRef(event.releaseId, p.releaseRefs ?? new Map()) : '?'}\`.${cc}`);
   const where = event.hosts.map((h) => `${h.name} → ${h.release ?? 'nothing'}${h.failed ? ' (failed)' : ''}`).join(', ');
   return safeMrkdwn(`${event.status === 'failed' ? ':red_circle:' : ':no_entry_sign:'} ${head}${event.error ? `: ${event.error}` : ''}${where ? `\nWhere each server stands: ${where}` : ''}${cc}`);
 }

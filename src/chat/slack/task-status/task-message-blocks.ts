@@ -1,3 +1,4 @@
+import { withRef } from '../../../core/release-lookup.js';
 import type { HostStage, StageState, TaskStage } from '../../../pipeline/stages.js';
 import { HOST_STAGES, TASK_STAGES } from '../../../pipeline/stages.js';
 import { slackDate } from '../blocks/slack-date.js';
@@ -100,7 +101,7 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
   const t = p.task;
   const title = t.kind === 'rollback' ? `Rollback #${t.id} · ${t.project}` : `Deploy #${t.id} · ${t.project} ${t.ref}`;
   const facts = [
-    t.kind === 'deploy' ? `\`${t.ref}\` → \`${shortSha(t.commit)}\`` : t.releaseId ? `to \`${t.releaseId}\`` : 'to the previous release',
+    t.kind === 'deploy' ? `\`${t.ref}\` → \`${shortSha(t.commit)}\`` : t.releaseId ? `to \`${withRef(t.releaseId, p.releaseRefs ?? new Map())}\`` : 'to the previous release',
     `*${t.environment}*`,
     `requested by ${mention(t.requestedBy)}`,
     t.kind === 'deploy' && approvalProgress(t) ? approvalProgress(t) : t.approvedBy && t.kind === 'deploy' ? `approved by ${mention(t.approvedBy)}` : '',

@@ -1,5 +1,6 @@
 import type { ProjectView, TaskView } from '../../../core/views.js';
 import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/formatting.js';
+import { withRef } from '../../../core/release-lookup.js';
 import { safeMrkdwn } from '../blocks/mrkdwn.js';
 import { slackDate } from '../blocks/slack-date.js';
 
@@ -7,6 +8,8 @@ export interface HomeProject {
   project: ProjectView;
   live: { server: string; release: string | null; commit: string | null }[];
   recent: TaskView[];
+  /** The ref each shown release was deployed from (`v1.4.2`), beside its id. */
+  refs?: ReadonlyMap<string, string>;
 }
 
 type Block = Record<string, unknown>;
@@ -28,14 +31,14 @@ export function homeView(projects: readonly HomeProject[], timeZone: string): { 
     return { type: 'home', blocks };
   }
   const BUDGET = 95;
-  for (const [i, { project, live, recent }] of projects.entries()) {
+  for (const [i, { project, live, recent, refs = new Map() }] of projects.entries()) {
     const own: Block[] = [{ type: 'divider' }, mrkdwn(`*${project.name}*${project.title !== project.name ? ` — ${project.title}` : ''} · ${project.environment}${project.lock ? ` · :lock: locked by ${mention(project.lock.by)}${project.lock.reason ? `: ${project.lock.reason}` : ''}` : ''}`)];
-    const liveLines = live.map((l) => `*${l.server}*: ${l.release ? `\`${l.release}\` (${shortSha(l.commit)})` : '_nothing deployed_'}`);
+    const liveLines = live.map((l) => `*${l.server}*: ${l.release ? `\`${withRef(l.release, refs)}\` (${shortSha(l.commit)})` : '_nothing deployed_'}`);
     own.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(liveLines.join('   ').slice(0, 1400) || '_no servers_') }] });
     const taskLines = recent.map((t) => {
       const when = t.finishedAt ?? t.startedAt ?? t.scheduledAt ?? t.createdAt;
       const took = t.startedAt && t.finishedAt ? ` · ${formatDuration(t.finishedAt.getTime() - t.startedAt.getTime())}` : '';
-      const what = t.kind === 'rollback' ? `rollback${t.releaseId ? ` to \`${t.releaseId}\`` : ''}` : `\`${t.ref}\``;
+      const what = t.kind === 'rollback' ? `rollback${t.releaseId ? ` to \`${withRef(t.releaseId, refs)}\`` : ''}` : `\`${t.ref}\``;
       return `${STATUS_EMOJI[t.status]} #${t.id} ${what} · ${STATUS_WORDS[t.status]}${took} · ${mention(t.requestedBy)} · ${slackDate(when, timeZone)}`;
     });
     own.push(mrkdwn(taskLines.join('\n') || '_no deploys yet_'));

@@ -1,5 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../../slack-deps.js';
+import { releaseRefs } from '../../../../core/release-lookup.js';
 import { homeView, type HomeProject } from '../../views/home-view.js';
 
 /** The App Home tab is drawn each time a person opens it: what is live, and the recent deploys. */
@@ -18,7 +19,12 @@ export async function publishHome(deps: SlackDeps, client: Parameters<Parameters
   const data: HomeProject[] = await deps.runtime.app.withServices(async (s) => {
     const projects = await s.projects.list();
     return Promise.all(
-      projects.map(async (project) => ({ project, live: await s.projects.liveReleases(project.name), recent: await s.tasks.list({ project: project.name, limit: 5 }) })),
+      projects.map(async (project) => {
+        const live = await s.projects.liveReleases(project.name);
+        const recent = await s.tasks.list({ project: project.name, limit: 5 });
+        const refs = await releaseRefs(s.em, [...live.map((l) => l.release), ...recent.map((t) => t.releaseId)]);
+        return { project, live, recent, refs };
+      }),
     );
   });
   await client.views.publish({ user_id: userId, view: homeView(data, deps.runtime.app.config.timezone) as never });
