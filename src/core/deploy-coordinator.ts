@@ -280,6 +280,7 @@ export class DeployCoordinator {
         maxParallel: project.maxParallel,
         onFailure: project.onFailure,
         distribution: project.distribution,
+        health: project.healthCheck ? { command: project.healthCheck, timeoutMs: (project.healthTimeout ?? 30) * 1000 } : null,
       },
       ref: task.ref,
       commit: task.kind === 'deploy' ? (task.commit ?? null) : null,

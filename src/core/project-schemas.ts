@@ -26,6 +26,13 @@ export const hooksSchema = z
   .strict();
 export type HooksInput = z.input<typeof hooksSchema>;
 
+/** A shell command run on each server (through the remote hook runner); exit 0 means healthy. */
+const healthCheckSchema = z
+  .string()
+  .trim()
+  .max(2000, 'health check must be at most 2000 characters')
+  .refine((s) => !s.includes('\0'), 'health check must not contain NUL characters');
+
 /** mention | dm | none (see NoticeMode). */
 const noticeSchema = (key: string) => z.enum(['mention', 'dm', 'none'], { message: `${key} must be mention, dm or none` });
 
@@ -43,6 +50,8 @@ const projectFields = {
   maxParallel: countSchema('parallel', 1, 500).default(10),
   requiredApprovals: countSchema('approvals', 1, 10).default(1),
   promoteFrom: slugSchema('promote_from project').nullable().optional(),
+  healthCheck: healthCheckSchema.default(''),
+  healthTimeout: countSchema('health_timeout', 1, 3600).default(30),
   onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).default('rollback'),
   distribution: z.enum(['auto', 'direct', 'relay'], { message: 'distribution must be auto, direct or relay' }).default('auto'),
   notifyApprovers: noticeSchema('notify_approvers').default('dm'),
@@ -82,6 +91,8 @@ export const projectEditSchema = z
     maxParallel: countSchema('parallel', 1, 500).optional(),
     requiredApprovals: countSchema('approvals', 1, 10).optional(),
     promoteFrom: slugSchema('promote_from project').nullable().optional(),
+    healthCheck: healthCheckSchema.optional(),
+    healthTimeout: countSchema('health_timeout', 1, 3600).optional(),
     onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).optional(),
     distribution: z.enum(['auto', 'direct', 'relay'], { message: 'distribution must be auto, direct or relay' }).optional(),
     notifyApprovers: noticeSchema('notify_approvers').optional(),

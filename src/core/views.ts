@@ -36,6 +36,9 @@ export interface ProjectView {
   requiredApprovals: number;
   /** The test project a commit must have succeeded on first. */
   promoteFrom: string | null;
+  /** Run on each server after after_deploy ('' = none), retried for up to healthTimeout seconds. */
+  healthCheck: string;
+  healthTimeout: number;
   onFailure: Project['onFailure'];
   distribution: Project['distribution'];
   notifyApprovers: Project['notifyApprovers'];
@@ -127,6 +130,8 @@ export function projectView(p: Project): ProjectView {
     maxParallel: p.maxParallel,
     requiredApprovals: p.requiredApprovals,
     promoteFrom: p.promoteFrom ?? null,
+    healthCheck: p.healthCheck ?? '',
+    healthTimeout: p.healthTimeout ?? 30,
     onFailure: p.onFailure,
     distribution: p.distribution,
     notifyApprovers: p.notifyApprovers,

@@ -1,4 +1,5 @@
 import { performance } from 'node:perf_hooks';
+import { runHealthCheck } from '../hooks/health-check.js';
 import { hasScript, runRemoteHook, type HookFacts } from '../hooks/hooks.js';
 import { releaseDir, switchCurrent } from '../release/release-layout.js';
 import type { SwitchKind } from '../../store/run-records.js';
@@ -24,8 +25,9 @@ export interface SwitchPhase {
  * 1. Every server's `current` is renamed at once, over the connections already open (one small
  *    command each), so the window in which the fleet serves two releases is as short as the
  *    network allows. Its skew (first to last server switched) is measured and reported.
- * 2. after_deploy runs in batches of `parallel`. Under the `rollback` policy the first failure
- *    stops further batches and every server that serves the new release is switched back;
+ * 2. after_deploy runs in batches of `parallel`, each server's health check (if the project has
+ *    one) right after its after_deploy. Under the `rollback` policy the first failure (a hook or a
+ *    check) stops further batches and every server that serves the new release is switched back;
  *    under `continue` the remaining batches still run (their servers serve the new release).
  *
  * A process that lost the task (fenced) switches nothing, not even back: the new owner reads the
@@ -39,25 +41,33 @@ export async function runSwitchPhase(ctx: RunContext, phase: SwitchPhase): Promi
   const rollbackPolicy = plan.project.onFailure === 'rollback';
   const switchFailed = ctx.failedHosts().length > 0;
   const toFinish = ctx.hosts.filter((h) => h.switched);
-  for (const host of ctx.hosts) if (!host.switched) ctx.skipHostStage(host, 'after_deploy');
+  for (const host of ctx.hosts) {
+    if (host.switched) continue;
+    ctx.skipHostStage(host, 'after_deploy');
+    ctx.skipHostStage(host, 'health');
+  }
   const script = plan.hooks.after_deploy;
   const batchSize = Math.max(1, plan.project.maxParallel);
   for (let i = 0; i < toFinish.length; i += batchSize) {
     const batch = toFinish.slice(i, i + batchSize);
     const stop = ctx.fenced || (rollbackPolicy && ctx.failedHosts().length > 0);
-    if (stop || !hasScript(script)) {
-      for (const host of batch) ctx.skipHostStage(host, 'after_deploy');
-      continue;
-    }
     // No signal: after the switch, the hook that restarts the app must run to its end.
-    await Promise.all(batch.map((host) => afterDeploy(ctx, host, phase, script)));
+    await Promise.all(
+      batch.map(async (host) => {
+        if (stop || !hasScript(script)) ctx.skipHostStage(host, 'after_deploy');
+        else await afterDeploy(ctx, host, phase, script);
+        if (stop) ctx.skipHostStage(host, 'health');
+        else await healthCheck(ctx, host, phase);
+      }),
+    );
   }
 
   if (ctx.fenced) throw new LeaseLost(plan.taskId);
   const failed = ctx.failedHosts();
   if (failed.length === 0) return;
   if (rollbackPolicy) await switchBack(ctx, phase.facts);
-  throw new StageFailure(summariseHostFailures(ctx, failed, plan.project.onFailure), failed[0]!.name, switchFailed ? 'switch' : 'after_deploy');
+  const stage = switchFailed ? 'switch' : failed[0]!.error?.startsWith('health:') ? 'health' : 'after_deploy';
+  throw new StageFailure(summariseHostFailures(ctx, failed, plan.project.onFailure), failed[0]!.name, stage);
 }
 
 /**
@@ -125,5 +135,27 @@ async function afterDeploy(ctx: RunContext, host: HostRun, phase: SwitchPhase, s
     }),
   );
   // A hook that failed because the link dropped: find out what the server serves before deciding.
+  if (!ok && !host.conn?.isOpen) await readBack(ctx, host);
+}
+
+/**
+ * The project's health check on one server that switched and finished after_deploy; a check
+ * that never passes within its timeout fails the server like a failed hook. Deploys only: a
+ * rollback goes back to a release that was serving, and must not be undone by its check.
+ */
+async function healthCheck(ctx: RunContext, host: HostRun, phase: SwitchPhase): Promise<void> {
+  const health = ctx.plan.project.health;
+  if (!health || phase.kind !== 'deploy' || host.failed || ctx.fenced || !host.conn?.isOpen) return ctx.skipHostStage(host, 'health');
+  const target = phase.release(host);
+  const ok = await ctx.hostStage(host, 'health', () =>
+    runHealthCheck(host.conn!, {
+      command: health.command,
+      timeoutMs: health.timeoutMs,
+      dir: releaseDir(ctx.plan.project.deployPath, target),
+      env: phase.hookEnv(host),
+      redactor: ctx.deps.redactor,
+      onLine: ctx.outputListener(host.name, 'health'),
+    }),
+  );
   if (!ok && !host.conn?.isOpen) await readBack(ctx, host);
 }

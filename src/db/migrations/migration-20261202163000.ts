@@ -1,0 +1,18 @@
+import { DialectMigration, portFromSqlite } from './dialect-migration.js';
+
+/**
+ * Release gates (issue 16): a health check per project, run on each server after after_deploy and
+ * retried within its timeout; a failing check counts as that server's failure.
+ */
+export class Migration20261202163000 extends DialectMigration {
+  sqlite(): string[] {
+    return [
+      `alter table \`projects\` add column \`health_check\` text not null default '';`,
+      `alter table \`projects\` add column \`health_timeout\` integer not null default 30;`,
+    ];
+  }
+
+  postgresql(): string[] {
+    return this.sqlite().map(portFromSqlite);
+  }
+}
