@@ -59,6 +59,10 @@ export interface ProjectSettings {
   health?: string;
   /** Seconds the health check may take on one server (default 30). */
   healthTimeout?: number;
+  /** `all` or `canary:<n|p%>`. */
+  rollout?: string;
+  /** Seconds the canary runs alone before the rest follows. */
+  canaryWait?: number;
   title?: string;
   onFailure?: OnFailure;
   distribution?: 'auto' | 'direct' | 'relay';

@@ -94,6 +94,8 @@ export class ProjectService {
       promoteFrom: await this.promotionSource(data.name, data.promoteFrom),
       healthCheck: data.healthCheck,
       healthTimeout: data.healthTimeout,
+      rollout: data.rollout,
+      canaryWait: data.canaryWait,
       onFailure: data.onFailure,
       distribution: data.distribution,
       notifyApprovers: data.notifyApprovers,
@@ -174,6 +176,8 @@ export class ProjectService {
     if (data.promoteFrom !== undefined) assign('promoteFrom', await this.promotionSource(project.name, data.promoteFrom));
     assign('healthCheck', data.healthCheck);
     assign('healthTimeout', data.healthTimeout);
+    assign('rollout', data.rollout);
+    assign('canaryWait', data.canaryWait);
     assign('onFailure', data.onFailure);
     assign('distribution', data.distribution);
     assign('notifyApprovers', data.notifyApprovers);

@@ -39,6 +39,9 @@ export interface ProjectView {
   /** Run on each server after after_deploy ('' = none), retried for up to healthTimeout seconds. */
   healthCheck: string;
   healthTimeout: number;
+  /** `all` or `canary:<n|p%>`. */
+  rollout: string;
+  canaryWait: number;
   onFailure: Project['onFailure'];
   distribution: Project['distribution'];
   notifyApprovers: Project['notifyApprovers'];
@@ -132,6 +135,8 @@ export function projectView(p: Project): ProjectView {
     promoteFrom: p.promoteFrom ?? null,
     healthCheck: p.healthCheck ?? '',
     healthTimeout: p.healthTimeout ?? 30,
+    rollout: p.rollout ?? 'all',
+    canaryWait: p.canaryWait ?? 60,
     onFailure: p.onFailure,
     distribution: p.distribution,
     notifyApprovers: p.notifyApprovers,

@@ -11,7 +11,7 @@ export type NoticeMode = 'mention' | 'dm' | 'none';
 /** What to deploy (a git repository), where (servers + absolute path), and under which rules. */
 export class Project {
   /** Properties with defaults: optional when creating. */
-  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'requiredApprovals' | 'healthCheck' | 'healthTimeout' | 'onFailure' | 'distribution' | 'notifyApprovers' | 'notifyRequester' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
+  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'requiredApprovals' | 'healthCheck' | 'healthTimeout' | 'rollout' | 'canaryWait' | 'onFailure' | 'distribution' | 'notifyApprovers' | 'notifyRequester' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
   id!: number;
   name!: string;
   title!: string;
@@ -35,6 +35,10 @@ export class Project {
   healthCheck: string = '';
   /** Seconds the whole health check may take on one server. */
   healthTimeout: number = 30;
+  /** `all` (every server at once, after the barrier) or `canary:<n|p%>` (a first batch, then the rest). */
+  rollout: string = 'all';
+  /** Seconds the canary runs alone, healthy, before the rest follows. */
+  canaryWait: number = 60;
   onFailure: FailurePolicy = 'rollback';
   distribution: DistributionSetting = 'auto';
   /** Approvers of a request: mentioned in its message and sent a DM (`dm`), only mentioned, or neither. */
@@ -75,6 +79,8 @@ export const ProjectSchema = new EntitySchema<Project>({
     promoteFrom: { type: 'string', length: 63, nullable: true },
     healthCheck: { type: 'text', default: '' },
     healthTimeout: { type: 'integer', default: 30 },
+    rollout: { type: 'text', default: 'all' },
+    canaryWait: { type: 'integer', default: 60 },
     onFailure: { type: 'string', length: 16, default: 'rollback' },
     distribution: { type: 'string', length: 16, default: 'auto' },
     notifyApprovers: { type: 'string', length: 8, default: 'dm' },

@@ -1,4 +1,6 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeployPlan } from '../deploy-plan.js';
 import { runHealthCheck } from '../hooks/health-check.js';
 import { hasScript, runRemoteHook, type HookFacts } from '../hooks/hooks.js';
 import { releaseDir, switchCurrent } from '../release/release-layout.js';
@@ -35,19 +37,84 @@ export interface SwitchPhase {
  */
 export async function runSwitchPhase(ctx: RunContext, phase: SwitchPhase): Promise<void> {
   const { plan } = ctx;
+  const canary = phase.kind === 'deploy' ? canarySize(plan.project.canary, ctx.hosts.length) : 0;
+  if (canary > 0) return runCanaryFirst(ctx, phase, canary);
   await switchFleet(ctx, ctx.hosts, phase);
   if (ctx.fenced) throw new LeaseLost(plan.taskId);
-
-  const rollbackPolicy = plan.project.onFailure === 'rollback';
   const switchFailed = ctx.failedHosts().length > 0;
-  const toFinish = ctx.hosts.filter((h) => h.switched);
-  for (const host of ctx.hosts) {
-    if (host.switched) continue;
-    ctx.skipHostStage(host, 'after_deploy');
-    ctx.skipHostStage(host, 'health');
+  for (const host of ctx.hosts) if (!host.switched) skipFinish(ctx, host);
+  await finishInBatches(ctx, phase, ctx.hosts.filter((h) => h.switched));
+  await settle(ctx, phase, switchFailed);
+}
+
+/**
+ * Canary first (`rollout=canary:<n|p%>`): the first servers switch, run after_deploy and their
+ * health check, then run alone for `canary_wait`. A failure there reverts the canary whatever the
+ * policy, and the rest is never touched (its uploads stay unused). Then the rest follows, in
+ * batches of `parallel`, each switched and checked before the next; a failure there is handled
+ * like any other (switch-back under `rollback`).
+ */
+async function runCanaryFirst(ctx: RunContext, phase: SwitchPhase, size: number): Promise<void> {
+  const { plan } = ctx;
+  const first = ctx.hosts.slice(0, size);
+  const rest = ctx.hosts.slice(size);
+  ctx.emit({ type: 'canary.started', hosts: first.map((h) => h.name), waitMs: plan.project.canary!.waitMs });
+  await switchFleet(ctx, first, phase);
+  if (ctx.fenced) throw new LeaseLost(plan.taskId);
+  for (const host of first) if (!host.switched) skipFinish(ctx, host);
+  await finishInBatches(ctx, phase, first.filter((h) => h.switched));
+  if (ctx.failedHosts().length === 0 && !ctx.fenced) await sleep(plan.project.canary!.waitMs);
+  if (ctx.fenced) throw new LeaseLost(plan.taskId);
+  const failed = ctx.failedHosts();
+  const storeTrouble = ctx.recorder.storeTrouble;
+  if (failed.length > 0 || storeTrouble) {
+    for (const host of rest) {
+      ctx.skipHostStage(host, 'switch');
+      skipFinish(ctx, host);
+    }
+    if (ctx.hosts.some((h) => h.switched || h.switchAttempted)) await switchBack(ctx, phase.facts);
+    if (ctx.fenced) throw new LeaseLost(plan.taskId);
+    const why = failed.length ? summariseHostFailures(ctx, failed, 'rollback') : 'the task store is in trouble, so the rest was not switched; the canary was switched back';
+    throw new StageFailure(`canary: ${why}; the other ${rest.length} server${rest.length === 1 ? ' was' : 's were'} never switched`, failed[0]?.name ?? null, failed.length ? failedStage(failed[0]!) : 'switch');
   }
-  const script = plan.hooks.after_deploy;
+  ctx.emit({ type: 'canary.passed', hosts: first.map((h) => h.name) });
+  const rollbackPolicy = plan.project.onFailure === 'rollback';
   const batchSize = Math.max(1, plan.project.maxParallel);
+  let switchFailed = false;
+  for (let i = 0; i < rest.length; i += batchSize) {
+    const batch = rest.slice(i, i + batchSize);
+    if (ctx.fenced || ctx.recorder.storeTrouble || (rollbackPolicy && ctx.failedHosts().length > 0)) {
+      for (const host of batch) {
+        ctx.skipHostStage(host, 'switch');
+        skipFinish(ctx, host);
+      }
+      continue;
+    }
+    await switchFleet(ctx, batch, phase);
+    if (batch.some((h) => h.failed)) switchFailed = true;
+    for (const host of batch) if (!host.switched) skipFinish(ctx, host);
+    await finishInBatches(ctx, phase, batch.filter((h) => h.switched));
+  }
+  await settle(ctx, phase, switchFailed);
+}
+
+/** How many servers form the canary; 0 (no canary) when it would be the whole fleet. */
+export function canarySize(canary: DeployPlan['project']['canary'], fleet: number): number {
+  if (!canary) return 0;
+  const size = canary.percent ? Math.max(1, Math.ceil((fleet * canary.count) / 100)) : canary.count;
+  return size >= fleet ? 0 : size;
+}
+
+function skipFinish(ctx: RunContext, host: HostRun): void {
+  ctx.skipHostStage(host, 'after_deploy');
+  ctx.skipHostStage(host, 'health');
+}
+
+/** after_deploy then the health check, on each switched server, in batches of `parallel`. */
+async function finishInBatches(ctx: RunContext, phase: SwitchPhase, toFinish: readonly HostRun[]): Promise<void> {
+  const rollbackPolicy = ctx.plan.project.onFailure === 'rollback';
+  const script = ctx.plan.hooks.after_deploy;
+  const batchSize = Math.max(1, ctx.plan.project.maxParallel);
   for (let i = 0; i < toFinish.length; i += batchSize) {
     const batch = toFinish.slice(i, i + batchSize);
     const stop = ctx.fenced || (rollbackPolicy && ctx.failedHosts().length > 0);
@@ -61,13 +128,20 @@ export async function runSwitchPhase(ctx: RunContext, phase: SwitchPhase): Promi
       }),
     );
   }
+}
 
+/** The end of the switch phase: success, or the failure (after the switch-back under `rollback`). */
+async function settle(ctx: RunContext, phase: SwitchPhase, switchFailed: boolean): Promise<void> {
+  const { plan } = ctx;
   if (ctx.fenced) throw new LeaseLost(plan.taskId);
   const failed = ctx.failedHosts();
   if (failed.length === 0) return;
-  if (rollbackPolicy) await switchBack(ctx, phase.facts);
-  const stage = switchFailed ? 'switch' : failed[0]!.error?.startsWith('health:') ? 'health' : 'after_deploy';
-  throw new StageFailure(summariseHostFailures(ctx, failed, plan.project.onFailure), failed[0]!.name, stage);
+  if (plan.project.onFailure === 'rollback') await switchBack(ctx, phase.facts);
+  throw new StageFailure(summariseHostFailures(ctx, failed, plan.project.onFailure), failed[0]!.name, switchFailed ? 'switch' : failedStage(failed[0]!));
+}
+
+function failedStage(host: HostRun): 'switch' | 'after_deploy' | 'health' {
+  return host.error?.startsWith('health:') ? 'health' : host.error?.startsWith('switch:') ? 'switch' : 'after_deploy';
 }
 
 /**

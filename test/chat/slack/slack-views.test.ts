@@ -26,7 +26,7 @@ const server: ServerView = {
 };
 const project: ProjectView = {
   name: 'shop', title: 'Shop', repoUrl: 'git@github.com:acme/shop.git', environment: 'prod', deployPath: '/srv/shop', servers: ['web-1', 'web-2'],
-  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, requiredApprovals: 1, promoteFrom: null, healthCheck: 'curl -fsS http://127.0.0.1:8080/up', healthTimeout: 45, onFailure: 'rollback', distribution: 'auto', notifyApprovers: 'dm', notifyRequester: 'mention',
+  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, requiredApprovals: 1, promoteFrom: null, healthCheck: 'curl -fsS http://127.0.0.1:8080/up', healthTimeout: 45, rollout: 'canary:1', canaryWait: 60, onFailure: 'rollback', distribution: 'auto', notifyApprovers: 'dm', notifyRequester: 'mention',
   hooks: { before_download: '', after_download: 'npm ci', before_deploy: 'x'.repeat(3001), after_deploy: 'systemctl reload shop' },
   lock: null, createdBy: 'UADMIN01', createdAt: new Date(0),
 };
@@ -84,7 +84,7 @@ describe('project form', () => {
     const servers = Array.from({ length: 120 }, (_, i) => `web-${i}`);
     const view = projectModal({ servers, metadata: {} });
     expect(view.callback_id).toBe('project_add');
-    expect(inputIds(view)).toEqual(['name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'defaultBranch', 'keepReleases', 'maxParallel', 'requiredApprovals', 'promoteFrom', 'healthCheck', 'healthTimeout', 'onFailure']);
+    expect(inputIds(view)).toEqual(['name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'defaultBranch', 'keepReleases', 'maxParallel', 'requiredApprovals', 'promoteFrom', 'healthCheck', 'healthTimeout', 'rollout', 'canaryWait', 'onFailure']);
     // 120 servers do not fit one menu: an external select, never a menu cut at 100.
     expect(element(view, 'servers')).toMatchObject({ type: 'multi_external_select', action_id: 'server_options' });
     expect((element(projectModal({ servers: servers.slice(0, 80), metadata: {} }), 'servers').options as unknown[]).length).toBe(80);
