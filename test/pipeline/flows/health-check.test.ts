@@ -24,7 +24,7 @@ describe('health checks', () => {
     await setHealth('[ "$DEPLOY_SERVER" = web-2 ] && [ -z "$DEPLOY_ROLLBACK" ] && { echo "web-2 answers 503"; exit 7; }; exit 0', 2);
     const { task, outcome } = await f.deploy('v2');
     expect(outcome.status).toBe('failed');
-    expect(task.error).toMatch(/^health: `\[ "\$DEPLOY_SERVER" = web-2 \].*` still failing after [\d.]+ s \(\d+ attempts; last exited with code 7\) on web-2; the servers that had switched were switched back to their previous release/);
+    expect(task.error).toMatch(/^health: `\[ "\$DEPLOY_SERVER" = web-2 \].*` still failing after [\d.]+ s \(\d+ attempts?; last exited with code 7\) on web-2; the servers that had switched were switched back to their previous release/);
     [0, 1, 2].forEach((i) => expect(f.current(i), `web-${i + 1}`).toBe(v1));
     // after_deploy ran before the check on the servers of the new release.
     expect(existsSync(join(f.servers[1]!.hostDir, '.after-web-2'))).toBe(true);
