@@ -155,6 +155,9 @@ export class TaskProgress {
       }
       case 'distribution.note':
         return false;
+      case 'canary.started':
+      case 'canary.passed':
+        return false;
       case 'host.rolled_back': {
         const host = this.hosts.get(event.host);
         if (host) host.rolledBack = true;

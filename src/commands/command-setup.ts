@@ -109,6 +109,10 @@ const PROJECT_SPECS = {
   parallel: int(1, 500),
   approvals: int(1, 10),
   promote_from: text,
+  health: text,
+  health_timeout: int(1, 3600),
+  rollout: text,
+  canary_wait: int(0, 86_400),
   title: text,
   on_failure: oneOf(['rollback', 'continue'] as const),
   distribution: oneOf(['auto', 'direct', 'relay'] as const),
@@ -122,13 +126,15 @@ const emptyClears = <T>(spec: OptionSpec<T>, empty: T): OptionSpec<T> => ({
 });
 
 /** `project edit` may clear the optional lists and text: `approvers=` `title=""`. */
-const PROJECT_EDIT_SPECS = { ...PROJECT_SPECS, approvers: emptyClears(users, []), title: emptyClears(text, ''), promote_from: emptyClears(text, '') };
+const PROJECT_EDIT_SPECS = { ...PROJECT_SPECS, approvers: emptyClears(users, []), title: emptyClears(text, ''), promote_from: emptyClears(text, ''), health: emptyClears(text, '') };
 
 function toChanges(values: Partial<Record<keyof typeof PROJECT_SPECS, unknown>>): ProjectChanges {
-  const { on_failure: onFailure, promote_from: promoteFrom, notify_approvers: notifyApprovers, notify_requester: notifyRequester, ...rest } = values;
+  const { on_failure: onFailure, promote_from: promoteFrom, health_timeout: healthTimeout, canary_wait: canaryWait, notify_approvers: notifyApprovers, notify_requester: notifyRequester, ...rest } = values;
   const changes = Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)) as ProjectChanges;
   if (onFailure !== undefined) changes.onFailure = onFailure as ProjectChanges['onFailure'];
   if (promoteFrom !== undefined) changes.promoteFrom = promoteFrom as string;
+  if (healthTimeout !== undefined) changes.healthTimeout = healthTimeout as number;
+  if (canaryWait !== undefined) changes.canaryWait = canaryWait as number;
   if (notifyApprovers !== undefined) changes.notifyApprovers = notifyApprovers as ProjectChanges['notifyApprovers'];
   if (notifyRequester !== undefined) changes.notifyRequester = notifyRequester as ProjectChanges['notifyRequester'];
   return changes;

@@ -55,6 +55,14 @@ export interface ProjectSettings {
   approvals?: number;
   /** The test project a commit must succeed on first; '' clears it. */
   promoteFrom?: string;
+  /** Run on each server after after_deploy until it exits 0; '' clears it. */
+  health?: string;
+  /** Seconds the health check may take on one server (default 30). */
+  healthTimeout?: number;
+  /** `all` or `canary:<n|p%>`. */
+  rollout?: string;
+  /** Seconds the canary runs alone before the rest follows. */
+  canaryWait?: number;
   title?: string;
   onFailure?: OnFailure;
   distribution?: 'auto' | 'direct' | 'relay';

@@ -41,7 +41,7 @@ const ENTRIES: readonly UsageEntry[] = [
     group: 'projects',
     usage:
       `${P} project add <name> repo=<url> path=<dir> servers=<a,b> [env=test|prod] [keep=<n>] [branch=<b>]` +
-      ' [approvers=@a,@b] [approvals=<n>] [promote_from=<project>] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue] [distribution=auto|direct|relay] [notify_approvers=dm|mention|none] [notify_requester=mention|dm|none] [offline]',
+      ' [approvers=@a,@b] [approvals=<n>] [promote_from=<project>] [health="<command>"] [health_timeout=<seconds>] [rollout=all|canary:<n|p%>] [canary_wait=<seconds>] [channel=#c] [parallel=<n>] [title="…"] [on_failure=rollback|continue] [distribution=auto|direct|relay] [notify_approvers=dm|mention|none] [notify_requester=mention|dm|none] [offline]',
     summary: 'add a project (the repository and branch are checked; offline skips that)',
   },
   { path: 'project list', group: 'projects', usage: `${P} project list`, summary: 'list projects' },

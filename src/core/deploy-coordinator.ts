@@ -280,6 +280,8 @@ export class DeployCoordinator {
         maxParallel: project.maxParallel,
         onFailure: project.onFailure,
         distribution: project.distribution,
+        canary: canaryPlan(project.rollout, project.canaryWait),
+        health: project.healthCheck ? { command: project.healthCheck, timeoutMs: (project.healthTimeout ?? 30) * 1000 } : null,
       },
       ref: task.ref,
       commit: task.kind === 'deploy' ? (task.commit ?? null) : null,
@@ -297,4 +299,10 @@ export class DeployCoordinator {
     await transitionWhere(this.deps.orm.em.fork(), taskId, ['running'], 'failed', { error }, { ownerId: this.store.owner }, now);
     this.deps.events.emit({ type: 'task.finished', taskId, status: 'failed', releaseId: null, commit: null, durationMs: 0, error, hosts: [], at: now });
   }
+}
+
+/** `canary:<n>` / `canary:<p>%` as the runner's plan; `all` (or anything else) is no canary. */
+function canaryPlan(rollout: string | undefined, waitSeconds: number | undefined): { count: number; percent: boolean; waitMs: number } | null {
+  const m = /^canary:(\d+)(%?)$/.exec(rollout ?? 'all');
+  return m ? { count: Number(m[1]), percent: m[2] === '%', waitMs: (waitSeconds ?? 60) * 1000 } : null;
 }

@@ -26,6 +26,23 @@ export const hooksSchema = z
   .strict();
 export type HooksInput = z.input<typeof hooksSchema>;
 
+/** A shell command run on each server (through the remote hook runner); exit 0 means healthy. */
+const healthCheckSchema = z
+  .string()
+  .trim()
+  .max(2000, 'health check must be at most 2000 characters')
+  .refine((s) => !s.includes('\0'), 'health check must not contain NUL characters');
+
+/** `all`, or `canary:<n>` (n servers first) or `canary:<p>%` (p percent of them, at least one). */
+const rolloutSchema = z
+  .string()
+  .trim()
+  .refine((s) => {
+    if (s === 'all') return true;
+    const m = /^canary:([1-9]\d{0,3})(%?)$/.exec(s);
+    return m !== null && (m[2] === '' || Number(m[1]) < 100);
+  }, 'rollout must be all, canary:<n> (e.g. canary:1) or canary:<p>% (e.g. canary:10%, below 100%)');
+
 /** mention | dm | none (see NoticeMode). */
 const noticeSchema = (key: string) => z.enum(['mention', 'dm', 'none'], { message: `${key} must be mention, dm or none` });
 
@@ -43,6 +60,10 @@ const projectFields = {
   maxParallel: countSchema('parallel', 1, 500).default(10),
   requiredApprovals: countSchema('approvals', 1, 10).default(1),
   promoteFrom: slugSchema('promote_from project').nullable().optional(),
+  healthCheck: healthCheckSchema.default(''),
+  healthTimeout: countSchema('health_timeout', 1, 3600).default(30),
+  rollout: rolloutSchema.default('all'),
+  canaryWait: countSchema('canary_wait', 0, 86_400).default(60),
   onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).default('rollback'),
   distribution: z.enum(['auto', 'direct', 'relay'], { message: 'distribution must be auto, direct or relay' }).default('auto'),
   notifyApprovers: noticeSchema('notify_approvers').default('dm'),
@@ -82,6 +103,10 @@ export const projectEditSchema = z
     maxParallel: countSchema('parallel', 1, 500).optional(),
     requiredApprovals: countSchema('approvals', 1, 10).optional(),
     promoteFrom: slugSchema('promote_from project').nullable().optional(),
+    healthCheck: healthCheckSchema.optional(),
+    healthTimeout: countSchema('health_timeout', 1, 3600).optional(),
+    rollout: rolloutSchema.optional(),
+    canaryWait: countSchema('canary_wait', 0, 86_400).optional(),
     onFailure: z.enum(['rollback', 'continue'], { message: 'on_failure must be rollback or continue' }).optional(),
     distribution: z.enum(['auto', 'direct', 'relay'], { message: 'distribution must be auto, direct or relay' }).optional(),
     notifyApprovers: noticeSchema('notify_approvers').optional(),

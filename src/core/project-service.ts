@@ -92,6 +92,10 @@ export class ProjectService {
       maxParallel: data.maxParallel,
       requiredApprovals: data.requiredApprovals,
       promoteFrom: await this.promotionSource(data.name, data.promoteFrom),
+      healthCheck: data.healthCheck,
+      healthTimeout: data.healthTimeout,
+      rollout: data.rollout,
+      canaryWait: data.canaryWait,
       onFailure: data.onFailure,
       distribution: data.distribution,
       notifyApprovers: data.notifyApprovers,
@@ -170,6 +174,10 @@ export class ProjectService {
     assign('maxParallel', data.maxParallel);
     assign('requiredApprovals', data.requiredApprovals);
     if (data.promoteFrom !== undefined) assign('promoteFrom', await this.promotionSource(project.name, data.promoteFrom));
+    assign('healthCheck', data.healthCheck);
+    assign('healthTimeout', data.healthTimeout);
+    assign('rollout', data.rollout);
+    assign('canaryWait', data.canaryWait);
     assign('onFailure', data.onFailure);
     assign('distribution', data.distribution);
     assign('notifyApprovers', data.notifyApprovers);

@@ -113,7 +113,7 @@ export async function recoverTask(deps: RecoveryDeps, taskId: number): Promise<b
           if (current) await tem.nativeUpdate(Release, { project: task.project.id, server: serverId, releaseId: current }, { isCurrent: true });
           await recordObserved(tem, task.project.id, serverId, current, taskId);
         }
-        const wasDone = row.status === 'done' && (row.stage === 'after_deploy' || row.stages.switch?.state === 'done');
+        const wasDone = row.status === 'done' && (row.stage === 'after_deploy' || row.stage === 'health' || row.stages.switch?.state === 'done');
         const repair = reading.repairedFrom !== undefined ? ` (recovery switched it from ${reading.repairedFrom ?? 'nothing'})` : '';
         if (!wasDone && row.status !== 'failed' && row.status !== 'skipped') {
           await tem.nativeUpdate(TaskHost, { id: row.id }, {

@@ -36,6 +36,12 @@ export interface ProjectView {
   requiredApprovals: number;
   /** The test project a commit must have succeeded on first. */
   promoteFrom: string | null;
+  /** Run on each server after after_deploy ('' = none), retried for up to healthTimeout seconds. */
+  healthCheck: string;
+  healthTimeout: number;
+  /** `all` or `canary:<n|p%>`. */
+  rollout: string;
+  canaryWait: number;
   onFailure: Project['onFailure'];
   distribution: Project['distribution'];
   notifyApprovers: Project['notifyApprovers'];
@@ -127,6 +133,10 @@ export function projectView(p: Project): ProjectView {
     maxParallel: p.maxParallel,
     requiredApprovals: p.requiredApprovals,
     promoteFrom: p.promoteFrom ?? null,
+    healthCheck: p.healthCheck ?? '',
+    healthTimeout: p.healthTimeout ?? 30,
+    rollout: p.rollout ?? 'all',
+    canaryWait: p.canaryWait ?? 60,
     onFailure: p.onFailure,
     distribution: p.distribution,
     notifyApprovers: p.notifyApprovers,

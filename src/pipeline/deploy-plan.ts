@@ -27,6 +27,10 @@ export interface DeployPlan {
     onFailure: 'rollback' | 'continue';
     /** How the package reaches the servers (see src/pipeline/distribution). Default auto. */
     distribution?: 'auto' | 'direct' | 'relay';
+    /** Run on each server after after_deploy until it exits 0, for at most timeoutMs; none when absent. */
+    health?: { command: string; timeoutMs: number } | null;
+    /** Canary first: how many servers go live first, and how long they run alone; none: all at once. */
+    canary?: { count: number; percent: boolean; waitMs: number } | null;
   };
   ref: string;
   /** The commit pinned at request time (what the approver saw); null: resolve `ref` when running. */

@@ -31,6 +31,9 @@ export type PipelineEvent =
    */
   | { type: 'fleet.switched'; taskId: number; release: string | null; servers: number; of: number; skewMs: number; durationMs: number; at: Date }
   | { type: 'host.rolled_back'; taskId: number; host: string; release: string | null; at: Date }
+  /** Canary first: these servers go live first and run alone for waitMs before the rest follows. */
+  | { type: 'canary.started'; taskId: number; hosts: string[]; waitMs: number; at: Date }
+  | { type: 'canary.passed'; taskId: number; hosts: string[]; at: Date }
   | { type: 'output'; taskId: number; host: string | null; stage: TaskStage | HostStage; stream: 'stdout' | 'stderr'; line: string; at: Date }
   | {
       type: 'progress';

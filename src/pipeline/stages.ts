@@ -5,7 +5,7 @@
  * Task-level stages run once per task on the bot's host; host stages run once per server.
  */
 export const TASK_STAGES = ['start', 'before_download', 'download', 'after_download', 'package'] as const;
-export const HOST_STAGES = ['upload', 'before_deploy', 'switch', 'after_deploy'] as const;
+export const HOST_STAGES = ['upload', 'before_deploy', 'switch', 'after_deploy', 'health'] as const;
 export const FINAL_STAGE = 'done' as const;
 
 export type TaskStage = (typeof TASK_STAGES)[number];

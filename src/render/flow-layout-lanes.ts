@@ -28,12 +28,13 @@ import { centeredBaseline, simpleText, type SceneNode } from './flow-scene.js';
 import { stageLabel } from './flow-theme.js';
 import { cleanText } from './text-safety.js';
 
-const FAN_GAP = 48;
+const FAN_GAP = 26;
 const LANE_X = TASK_ROW_RIGHT + FAN_GAP;
 const LANE_PAD = 12;
-/** Room for ~24 characters of server name in bold 13 px; longer names end in an ellipsis. */
-const NAME_W = 196;
-const HOST_GAP = 20;
+/** Room for ~18 characters of server name in bold 13 px; longer names end in an ellipsis. */
+const NAME_W = 148;
+/** Five host stages (upload → health check) fit beside the task row with these gaps. */
+const HOST_GAP = 12;
 const LANE_W = LANE_PAD + NAME_W + HOST_STAGES.length * NODE_W + (HOST_STAGES.length - 1) * HOST_GAP + LANE_PAD;
 const LANE_TOP_PAD = 8;
 const LANE_BOTTOM_PAD = 6;
@@ -103,7 +104,8 @@ export function layoutLanes(snapshot: FlowSnapshot, top: number): BodyParts {
       curved: true,
       active: host !== undefined && host.stages.upload.state !== 'waiting',
     });
-    const finished = host?.stages.after_deploy.state;
+    // The health check is the last step when there is one; without it, after_deploy is.
+    const finished = host?.stages.health.state === 'skipped' ? host.stages.after_deploy.state : host?.stages.health.state;
     body.edges.push({
       from: laneId(index),
       to: DONE_ID,

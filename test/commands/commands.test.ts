@@ -172,7 +172,7 @@ describe('project commands', () => {
   const full =
     'project add shop repo=<https://github.com/acme/shop.git> path=/srv/shop servers=web1,web2 env=prod keep=5 ' +
     'branch=release approvers=<@U01ALICE>,<@U02BOB|bob> channel=<#C0DEPLOYS|deploys> parallel=2 ' +
-    'approvals=2 title="Shop (EU)" on_failure=continue';
+    'approvals=2 health="curl -fsS http://127.0.0.1:8080/up" health_timeout=45 rollout=canary:10% canary_wait=120 title="Shop (EU)" on_failure=continue';
 
   it('project add with no arguments opens the modal', () => {
     ok('project add', 'project-add-modal');
@@ -193,6 +193,10 @@ describe('project commands', () => {
         channel: { id: 'C0DEPLOYS', name: 'deploys' },
         parallel: 2,
         approvals: 2,
+        health: 'curl -fsS http://127.0.0.1:8080/up',
+        healthTimeout: 45,
+        rollout: 'canary:10%',
+        canaryWait: 120,
         title: 'Shop (EU)',
         onFailure: 'continue',
       },
@@ -249,7 +253,7 @@ describe('project commands', () => {
     expect(fail('project add a repo=r path=p servers=s extra').error).toBe('Unexpected `extra`.');
     const e = fail('project add a repo=r path=p servers=s foo=1');
     expect(e.error).toBe(
-      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= promote_from= title= on_failure= distribution= notify_approvers= notify_requester= offline.',
+      'Unknown option `foo=` for `project add`. Options: repo= path= servers= env= keep= branch= approvers= channel= parallel= approvals= promote_from= health= health_timeout= rollout= canary_wait= title= on_failure= distribution= notify_approvers= notify_requester= offline.',
     );
     expect(e.usage).toBe(usageFor('project add'));
     expect(e.usage).toContain('/deploy project add <name> repo=<url>');

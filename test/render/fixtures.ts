@@ -23,6 +23,7 @@ const TYPICAL_MS: Record<TaskStage | HostStage, number> = {
   download: 4_800,
   after_download: 31_000,
   package: 3_900,
+  health: 1_200,
   upload: 6_500,
   before_deploy: 1_800,
   switch: 240,

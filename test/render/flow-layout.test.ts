@@ -187,7 +187,7 @@ describe('layoutFlow structure', () => {
   it('long names and messages are cut with an ellipsis to fit their column', () => {
     const scene = layoutFlow(hostile());
     const cut = scene.texts.map(textString).filter((t) => t.endsWith('…'));
-    expect(cut.find((t) => t.startsWith('<script>alert("x")'))).toBeDefined();
+    expect(cut.find((t) => t.startsWith('<script>alert('))).toBeDefined();
     expect(cut.find((t) => t.startsWith('xxxx'))).toBeDefined();
     expect(cut.find((t) => t.startsWith('✗ switch: eeee'))).toBeDefined();
     const name = scene.texts.find((t) => textString(t).startsWith('WWW'))!;

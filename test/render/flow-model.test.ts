@@ -21,7 +21,7 @@ describe('combinedState', () => {
 describe('hostState', () => {
   it('is done only when the switch is done', () => {
     expect(hostState(host('a'))).toBe('done');
-    expect(hostState(host('a', 'after_deploy', 'skipped'))).toBe('done');
+    expect(hostState(host('a', 'after_deploy', 'skipped', { after: 'skipped' }))).toBe('done');
     expect(hostState(host('a', 'switch', 'skipped', { after: 'skipped' }))).toBe('skipped');
   });
 

@@ -1,3 +1,4 @@
+import { HOST_STAGES } from '../../src/pipeline/stages.js';
 import { describe, expect, it } from 'vitest';
 import type { FlowSnapshot } from '../../src/render/flow-model.js';
 import { renderFlowSvg } from '../../src/render/index.js';
@@ -105,7 +106,7 @@ describe('renderFlowSvg', () => {
   it('edges carry arrowheads and are dark once the flow has reached their target', () => {
     const root = parseXml(renderFlowSvg(fiveServersRunning()));
     const edges = findAll(root, 'path').filter((p) => p.attrs['data-edge']);
-    expect(edges.length).toBe(4 + 5 * 5);
+    expect(edges.length).toBe(4 + 5 * (HOST_STAGES.length + 1));
     expect(edges.every((e) => e.attrs['marker-end']?.startsWith('url(#arrow-'))).toBe(true);
     const active = edges.find((e) => e.attrs['data-edge'] === 'host:0:upload>host:0:before_deploy')!;
     const idle = edges.find((e) => e.attrs['data-edge'] === 'host:2:before_deploy>host:2:switch')!;

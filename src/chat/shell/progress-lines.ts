@@ -83,6 +83,10 @@ export class ProgressLines {
         return event.strategy === 'relay' ? [`${p} upload: relay (the bot sends one copy, the servers feed each other)`] : [];
       case 'distribution.note':
         return progress.hosts.size <= this.detailLimit ? [`${p}   ${event.host ? `${this.host(event.host, progress)}  ` : ''}${event.message}`] : [];
+      case 'canary.started':
+        return [`${p} canary: ${event.hosts.map((h) => this.host(h, progress)).join(', ')} first, then ${Math.round(event.waitMs / 1000)} s alone before the rest`];
+      case 'canary.passed':
+        return [`${p} canary healthy: the rest follows`];
       case 'host.rolled_back':
         return [`${p}   ${this.host(event.host, progress)}  switched back${event.release ? ` to ${event.release}` : ''}`];
       case 'host.key.pinned':

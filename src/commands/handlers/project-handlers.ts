@@ -38,6 +38,10 @@ function toServiceFields(c: ProjectChanges): ProjectEditInput {
   if (c.parallel !== undefined) out.maxParallel = c.parallel;
   if (c.approvals !== undefined) out.requiredApprovals = c.approvals;
   if (c.promoteFrom !== undefined) out.promoteFrom = c.promoteFrom || null;
+  if (c.health !== undefined) out.healthCheck = c.health;
+  if (c.healthTimeout !== undefined) out.healthTimeout = c.healthTimeout;
+  if (c.rollout !== undefined) out.rollout = c.rollout;
+  if (c.canaryWait !== undefined) out.canaryWait = c.canaryWait;
   if (c.onFailure !== undefined) out.onFailure = c.onFailure;
   if (c.distribution !== undefined) out.distribution = c.distribution;
   if (c.notifyApprovers !== undefined) out.notifyApprovers = c.notifyApprovers;
@@ -68,6 +72,8 @@ export function describeProject(p: ProjectView, live: { server: string; release:
         ['On failure', p.onFailure === 'rollback' ? 'switch every server back' : 'keep healthy servers on the new release'],
         ['Parallel servers', String(p.maxParallel)],
         ...(p.promoteFrom ? [['Promotes from', `${p.promoteFrom} (a commit must succeed there first)`] as [string, string]] : []),
+        ['Health check', p.healthCheck ? `\`${p.healthCheck}\` (up to ${p.healthTimeout} s per server)` : 'none'],
+        ['Rollout', p.rollout === 'all' ? 'all servers at once' : `${p.rollout.slice('canary:'.length)} first (canary), the rest after ${p.canaryWait} s`],
         ['Distribution', p.distribution === 'relay' ? 'relay (servers feed each other)' : p.distribution === 'direct' ? 'direct (the bot uploads to each server)' : 'auto (relay for big fleets and artifacts)'],
         ['Channel', p.notifyChannel ? channelRef(p.notifyChannel) : '—'],
         ['Notices', `approvers: ${p.notifyApprovers}, requester: ${p.notifyRequester}`],

@@ -11,7 +11,7 @@ export type NoticeMode = 'mention' | 'dm' | 'none';
 /** What to deploy (a git repository), where (servers + absolute path), and under which rules. */
 export class Project {
   /** Properties with defaults: optional when creating. */
-  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'requiredApprovals' | 'onFailure' | 'distribution' | 'notifyApprovers' | 'notifyRequester' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
+  declare [OptionalProps]?: 'environment' | 'defaultBranch' | 'keepReleases' | 'approvers' | 'maxParallel' | 'requiredApprovals' | 'healthCheck' | 'healthTimeout' | 'rollout' | 'canaryWait' | 'onFailure' | 'distribution' | 'notifyApprovers' | 'notifyRequester' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'createdAt' | 'updatedAt';
   id!: number;
   name!: string;
   title!: string;
@@ -31,6 +31,14 @@ export class Project {
   requiredApprovals: number = 1;
   /** The test project a commit must have succeeded on before this one deploys it. */
   promoteFrom?: string | null;
+  /** Run on each server after after_deploy, retried until it exits 0 or healthTimeout passes ('' = none). */
+  healthCheck: string = '';
+  /** Seconds the whole health check may take on one server. */
+  healthTimeout: number = 30;
+  /** `all` (every server at once, after the barrier) or `canary:<n|p%>` (a first batch, then the rest). */
+  rollout: string = 'all';
+  /** Seconds the canary runs alone, healthy, before the rest follows. */
+  canaryWait: number = 60;
   onFailure: FailurePolicy = 'rollback';
   distribution: DistributionSetting = 'auto';
   /** Approvers of a request: mentioned in its message and sent a DM (`dm`), only mentioned, or neither. */
@@ -69,6 +77,10 @@ export const ProjectSchema = new EntitySchema<Project>({
     maxParallel: { type: 'integer', default: 10 },
     requiredApprovals: { type: 'integer', default: 1 },
     promoteFrom: { type: 'string', length: 63, nullable: true },
+    healthCheck: { type: 'text', default: '' },
+    healthTimeout: { type: 'integer', default: 30 },
+    rollout: { type: 'text', default: 'all' },
+    canaryWait: { type: 'integer', default: 60 },
     onFailure: { type: 'string', length: 16, default: 'rollback' },
     distribution: { type: 'string', length: 16, default: 'auto' },
     notifyApprovers: { type: 'string', length: 8, default: 'dm' },

@@ -148,6 +148,7 @@ async function barrier(ctx: RunContext, releaseId: string): Promise<void> {
   for (const host of ctx.hosts) {
     ctx.skipHostStage(host, 'switch');
     ctx.skipHostStage(host, 'after_deploy');
+    ctx.skipHostStage(host, 'health');
     // Every connected host, not only those known to have finished uploading: a cancel can land
     // while the final rename runs, leaving a complete release the host never reported.
     if (host.conn) {

@@ -1,4 +1,7 @@
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { DeployPlan } from '../deploy-plan.js';
+import { runHealthCheck } from '../hooks/health-check.js';
 import { hasScript, runRemoteHook, type HookFacts } from '../hooks/hooks.js';
 import { releaseDir, switchCurrent } from '../release/release-layout.js';
 import type { SwitchKind } from '../../store/run-records.js';
@@ -24,8 +27,9 @@ export interface SwitchPhase {
  * 1. Every server's `current` is renamed at once, over the connections already open (one small
  *    command each), so the window in which the fleet serves two releases is as short as the
  *    network allows. Its skew (first to last server switched) is measured and reported.
- * 2. after_deploy runs in batches of `parallel`. Under the `rollback` policy the first failure
- *    stops further batches and every server that serves the new release is switched back;
+ * 2. after_deploy runs in batches of `parallel`, each server's health check (if the project has
+ *    one) right after its after_deploy. Under the `rollback` policy the first failure (a hook or a
+ *    check) stops further batches and every server that serves the new release is switched back;
  *    under `continue` the remaining batches still run (their servers serve the new release).
  *
  * A process that lost the task (fenced) switches nothing, not even back: the new owner reads the
@@ -33,31 +37,111 @@ export interface SwitchPhase {
  */
 export async function runSwitchPhase(ctx: RunContext, phase: SwitchPhase): Promise<void> {
   const { plan } = ctx;
+  const canary = phase.kind === 'deploy' ? canarySize(plan.project.canary, ctx.hosts.length) : 0;
+  if (canary > 0) return runCanaryFirst(ctx, phase, canary);
   await switchFleet(ctx, ctx.hosts, phase);
   if (ctx.fenced) throw new LeaseLost(plan.taskId);
-
-  const rollbackPolicy = plan.project.onFailure === 'rollback';
   const switchFailed = ctx.failedHosts().length > 0;
-  const toFinish = ctx.hosts.filter((h) => h.switched);
-  for (const host of ctx.hosts) if (!host.switched) ctx.skipHostStage(host, 'after_deploy');
-  const script = plan.hooks.after_deploy;
+  for (const host of ctx.hosts) if (!host.switched) skipFinish(ctx, host);
+  await finishInBatches(ctx, phase, ctx.hosts.filter((h) => h.switched));
+  await settle(ctx, phase, switchFailed);
+}
+
+/**
+ * Canary first (`rollout=canary:<n|p%>`): the first servers switch, run after_deploy and their
+ * health check, then run alone for `canary_wait`. A failure there reverts the canary whatever the
+ * policy, and the rest is never touched (its uploads stay unused). Then the rest follows, in
+ * batches of `parallel`, each switched and checked before the next; a failure there is handled
+ * like any other (switch-back under `rollback`).
+ */
+async function runCanaryFirst(ctx: RunContext, phase: SwitchPhase, size: number): Promise<void> {
+  const { plan } = ctx;
+  const first = ctx.hosts.slice(0, size);
+  const rest = ctx.hosts.slice(size);
+  ctx.emit({ type: 'canary.started', hosts: first.map((h) => h.name), waitMs: plan.project.canary!.waitMs });
+  await switchFleet(ctx, first, phase);
+  if (ctx.fenced) throw new LeaseLost(plan.taskId);
+  for (const host of first) if (!host.switched) skipFinish(ctx, host);
+  await finishInBatches(ctx, phase, first.filter((h) => h.switched));
+  if (ctx.failedHosts().length === 0 && !ctx.fenced) await sleep(plan.project.canary!.waitMs);
+  if (ctx.fenced) throw new LeaseLost(plan.taskId);
+  const failed = ctx.failedHosts();
+  const storeTrouble = ctx.recorder.storeTrouble;
+  if (failed.length > 0 || storeTrouble) {
+    for (const host of rest) {
+      ctx.skipHostStage(host, 'switch');
+      skipFinish(ctx, host);
+    }
+    if (ctx.hosts.some((h) => h.switched || h.switchAttempted)) await switchBack(ctx, phase.facts);
+    if (ctx.fenced) throw new LeaseLost(plan.taskId);
+    const why = failed.length ? summariseHostFailures(ctx, failed, 'rollback') : 'the task store is in trouble, so the rest was not switched; the canary was switched back';
+    throw new StageFailure(`canary: ${why}; the other ${rest.length} server${rest.length === 1 ? ' was' : 's were'} never switched`, failed[0]?.name ?? null, failed.length ? failedStage(failed[0]!) : 'switch');
+  }
+  ctx.emit({ type: 'canary.passed', hosts: first.map((h) => h.name) });
+  const rollbackPolicy = plan.project.onFailure === 'rollback';
   const batchSize = Math.max(1, plan.project.maxParallel);
+  let switchFailed = false;
+  for (let i = 0; i < rest.length; i += batchSize) {
+    const batch = rest.slice(i, i + batchSize);
+    if (ctx.fenced || ctx.recorder.storeTrouble || (rollbackPolicy && ctx.failedHosts().length > 0)) {
+      for (const host of batch) {
+        ctx.skipHostStage(host, 'switch');
+        skipFinish(ctx, host);
+      }
+      continue;
+    }
+    await switchFleet(ctx, batch, phase);
+    if (batch.some((h) => h.failed)) switchFailed = true;
+    for (const host of batch) if (!host.switched) skipFinish(ctx, host);
+    await finishInBatches(ctx, phase, batch.filter((h) => h.switched));
+  }
+  await settle(ctx, phase, switchFailed);
+}
+
+/** How many servers form the canary; 0 (no canary) when it would be the whole fleet. */
+export function canarySize(canary: DeployPlan['project']['canary'], fleet: number): number {
+  if (!canary) return 0;
+  const size = canary.percent ? Math.max(1, Math.ceil((fleet * canary.count) / 100)) : canary.count;
+  return size >= fleet ? 0 : size;
+}
+
+function skipFinish(ctx: RunContext, host: HostRun): void {
+  ctx.skipHostStage(host, 'after_deploy');
+  ctx.skipHostStage(host, 'health');
+}
+
+/** after_deploy then the health check, on each switched server, in batches of `parallel`. */
+async function finishInBatches(ctx: RunContext, phase: SwitchPhase, toFinish: readonly HostRun[]): Promise<void> {
+  const rollbackPolicy = ctx.plan.project.onFailure === 'rollback';
+  const script = ctx.plan.hooks.after_deploy;
+  const batchSize = Math.max(1, ctx.plan.project.maxParallel);
   for (let i = 0; i < toFinish.length; i += batchSize) {
     const batch = toFinish.slice(i, i + batchSize);
     const stop = ctx.fenced || (rollbackPolicy && ctx.failedHosts().length > 0);
-    if (stop || !hasScript(script)) {
-      for (const host of batch) ctx.skipHostStage(host, 'after_deploy');
-      continue;
-    }
     // No signal: after the switch, the hook that restarts the app must run to its end.
-    await Promise.all(batch.map((host) => afterDeploy(ctx, host, phase, script)));
+    await Promise.all(
+      batch.map(async (host) => {
+        if (stop || !hasScript(script)) ctx.skipHostStage(host, 'after_deploy');
+        else await afterDeploy(ctx, host, phase, script);
+        if (stop) ctx.skipHostStage(host, 'health');
+        else await healthCheck(ctx, host, phase);
+      }),
+    );
   }
+}
 
+/** The end of the switch phase: success, or the failure (after the switch-back under `rollback`). */
+async function settle(ctx: RunContext, phase: SwitchPhase, switchFailed: boolean): Promise<void> {
+  const { plan } = ctx;
   if (ctx.fenced) throw new LeaseLost(plan.taskId);
   const failed = ctx.failedHosts();
   if (failed.length === 0) return;
-  if (rollbackPolicy) await switchBack(ctx, phase.facts);
-  throw new StageFailure(summariseHostFailures(ctx, failed, plan.project.onFailure), failed[0]!.name, switchFailed ? 'switch' : 'after_deploy');
+  if (plan.project.onFailure === 'rollback') await switchBack(ctx, phase.facts);
+  throw new StageFailure(summariseHostFailures(ctx, failed, plan.project.onFailure), failed[0]!.name, switchFailed ? 'switch' : failedStage(failed[0]!));
+}
+
+function failedStage(host: HostRun): 'switch' | 'after_deploy' | 'health' {
+  return host.error?.startsWith('health:') ? 'health' : host.error?.startsWith('switch:') ? 'switch' : 'after_deploy';
 }
 
 /**
@@ -125,5 +209,27 @@ async function afterDeploy(ctx: RunContext, host: HostRun, phase: SwitchPhase, s
     }),
   );
   // A hook that failed because the link dropped: find out what the server serves before deciding.
+  if (!ok && !host.conn?.isOpen) await readBack(ctx, host);
+}
+
+/**
+ * The project's health check on one server that switched and finished after_deploy; a check
+ * that never passes within its timeout fails the server like a failed hook. Deploys only: a
+ * rollback goes back to a release that was serving, and must not be undone by its check.
+ */
+async function healthCheck(ctx: RunContext, host: HostRun, phase: SwitchPhase): Promise<void> {
+  const health = ctx.plan.project.health;
+  if (!health || phase.kind !== 'deploy' || host.failed || ctx.fenced || !host.conn?.isOpen) return ctx.skipHostStage(host, 'health');
+  const target = phase.release(host);
+  const ok = await ctx.hostStage(host, 'health', () =>
+    runHealthCheck(host.conn!, {
+      command: health.command,
+      timeoutMs: health.timeoutMs,
+      dir: releaseDir(ctx.plan.project.deployPath, target),
+      env: phase.hookEnv(host),
+      redactor: ctx.deps.redactor,
+      onLine: ctx.outputListener(host.name, 'health'),
+    }),
+  );
   if (!ok && !host.conn?.isOpen) await readBack(ctx, host);
 }

@@ -179,7 +179,7 @@ export class RunContext {
       await this.recorder.hostStage(host.name, stage, 'done', { durationMs, exitCode: result?.exitCode, output: result?.outputTail });
       return true;
     }
-    const cancelled = this.signal.aborted && stage !== 'switch' && stage !== 'after_deploy';
+    const cancelled = this.signal.aborted && stage !== 'switch' && stage !== 'after_deploy' && stage !== 'health';
     host.failed = !cancelled;
     host.error = `${stage}: ${result.error ?? 'failed'}`;
     const state = cancelled ? 'skipped' : 'failed';

@@ -135,8 +135,8 @@ export class TaskRecorder {
     row.stages = { ...row.stages, [stage]: timing };
     if (state === 'skipped' && row.status === 'failed') {
       // A later stage skipped because this host failed must not hide where and how it failed.
-    } else if (state === 'skipped' && stage === 'after_deploy' && row.stages.switch?.state === 'done') {
-      // No after_deploy script: a host that switched is done.
+    } else if (state === 'skipped' && (stage === 'after_deploy' || stage === 'health') && row.stages.switch?.state === 'done') {
+      // No after_deploy script (or no health check): a host that switched is done.
       row.stage = stage;
       row.status = 'done';
       row.finishedAt = at;
@@ -145,7 +145,7 @@ export class TaskRecorder {
       row.status = state;
     }
     row.startedAt ??= at;
-    if (state === 'failed' || (state === 'done' && stage === 'after_deploy')) row.finishedAt = at;
+    if (state === 'failed' || (state === 'done' && (stage === 'after_deploy' || stage === 'health'))) row.finishedAt = at;
     if (extra.exitCode !== undefined) row.exitCode = extra.exitCode;
     if (extra.output !== undefined) row.output = extra.output.slice(-8000);
     if (extra.error !== undefined) row.error = extra.error;

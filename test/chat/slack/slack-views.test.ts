@@ -26,7 +26,7 @@ const server: ServerView = {
 };
 const project: ProjectView = {
   name: 'shop', title: 'Shop', repoUrl: 'git@github.com:acme/shop.git', environment: 'prod', deployPath: '/srv/shop', servers: ['web-1', 'web-2'],
-  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, requiredApprovals: 1, promoteFrom: null, onFailure: 'rollback', distribution: 'auto', notifyApprovers: 'dm', notifyRequester: 'mention',
+  defaultBranch: 'main', keepReleases: 5, approvers: ['UBOB0001'], notifyChannel: 'C0RESULTS', maxParallel: 10, requiredApprovals: 1, promoteFrom: null, healthCheck: 'curl -fsS http://127.0.0.1:8080/up', healthTimeout: 45, rollout: 'canary:1', canaryWait: 60, onFailure: 'rollback', distribution: 'auto', notifyApprovers: 'dm', notifyRequester: 'mention',
   hooks: { before_download: '', after_download: 'npm ci', before_deploy: 'x'.repeat(3001), after_deploy: 'systemctl reload shop' },
   lock: null, createdBy: 'UADMIN01', createdAt: new Date(0),
 };
@@ -84,7 +84,7 @@ describe('project form', () => {
     const servers = Array.from({ length: 120 }, (_, i) => `web-${i}`);
     const view = projectModal({ servers, metadata: {} });
     expect(view.callback_id).toBe('project_add');
-    expect(inputIds(view)).toEqual(['name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'defaultBranch', 'keepReleases', 'maxParallel', 'requiredApprovals', 'promoteFrom', 'onFailure']);
+    expect(inputIds(view)).toEqual(['name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'defaultBranch', 'keepReleases', 'maxParallel', 'requiredApprovals', 'promoteFrom', 'healthCheck', 'healthTimeout', 'rollout', 'canaryWait', 'onFailure']);
     // 120 servers do not fit one menu: an external select, never a menu cut at 100.
     expect(element(view, 'servers')).toMatchObject({ type: 'multi_external_select', action_id: 'server_options' });
     expect((element(projectModal({ servers: servers.slice(0, 80), metadata: {} }), 'servers').options as unknown[]).length).toBe(80);
@@ -99,6 +99,14 @@ describe('project form', () => {
     expect(element(view, 'approvers').initial_users).toEqual(['UBOB0001']);
     expect(element(view, 'notifyChannel').initial_conversation).toBe('C0RESULTS');
     expect((element(view, 'environment').initial_option as { value: string }).value).toBe('prod');
+    expect(element(view, 'healthCheck').initial_value).toBe('curl -fsS http://127.0.0.1:8080/up');
+    expect(element(view, 'healthTimeout').initial_value).toBe('45');
+  });
+
+  it('reads the health check; an emptied one clears it', () => {
+    const base = { repoUrl: v('https://x/y.git'), deployPath: v('/srv/blog'), servers: { value: { type: 'multi_static_select', selected_options: [{ value: 'web-1' }] } } };
+    expect(readProjectEdit({ ...base, healthCheck: v('curl -fsS http://127.0.0.1/up'), healthTimeout: v('12') })).toMatchObject({ healthCheck: 'curl -fsS http://127.0.0.1/up', healthTimeout: '12' });
+    expect(readProjectEdit({ ...base, healthCheck: v(null), healthTimeout: v(null) })).toMatchObject({ healthCheck: '' });
   });
 
   it('reads the form; an emptied channel clears it', () => {
@@ -110,7 +118,7 @@ describe('project form', () => {
       notifyChannel: { value: { type: 'conversations_select', selected_conversation: null } },
       defaultBranch: v('main'), keepReleases: v('4'), maxParallel: v(null), onFailure: { value: { type: 'radio_buttons', selected_option: { value: 'continue' } } },
     };
-    expect(readProjectAdd(values)).toEqual({ name: 'blog', repoUrl: 'https://x/y.git', deployPath: '/srv/blog', servers: ['web-1'], environment: 'prod', approvers: ['UBOB0001'], notifyChannel: null, defaultBranch: 'main', keepReleases: '4', promoteFrom: null, onFailure: 'continue' });
+    expect(readProjectAdd(values)).toEqual({ name: 'blog', repoUrl: 'https://x/y.git', deployPath: '/srv/blog', servers: ['web-1'], environment: 'prod', approvers: ['UBOB0001'], notifyChannel: null, defaultBranch: 'main', keepReleases: '4', promoteFrom: null, healthCheck: '', onFailure: 'continue' });
     expect(readProjectEdit(values)).not.toHaveProperty('name');
   });
 });

@@ -109,7 +109,7 @@ describe('deploy to three servers', () => {
     const taskStages = mine.filter((e) => e.type === 'stage.finished').map((e) => (e as { stage: string }).stage);
     expect(taskStages).toEqual(['start', 'before_download', 'download', 'after_download', 'package']);
     const web1 = mine.filter((e) => e.type === 'host.stage.finished' && e.host === 'web-1').map((e) => (e as { stage: string; state: string }).stage);
-    expect(web1).toEqual(['upload', 'before_deploy', 'switch', 'after_deploy']);
+    expect(web1).toEqual(['upload', 'before_deploy', 'switch', 'after_deploy', 'health']);
     expect(mine.at(-1)?.type).toBe('task.finished');
     expect(mine.some((e) => e.type === 'output' && e.line.startsWith('prepared web-1 in /srv/deploybot-test/app/releases/'))).toBe(true);
     expect(existsSync(`${f.dataDir}/workspaces/task-${task.id}`)).toBe(false);

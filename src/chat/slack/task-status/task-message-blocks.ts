@@ -23,6 +23,7 @@ const LABEL: Record<TaskStage | HostStage, string> = {
   before_deploy: 'before_deploy',
   switch: 'switch',
   after_deploy: 'after_deploy',
+  health: 'health check',
 };
 
 /** `▰▰▰▰▱▱▱▱▱▱` for done/total; text, so it renders everywhere (mobile, notifications). */
@@ -42,7 +43,8 @@ function stageLines(p: TaskProgress, now: Date): string[] {
   for (const stage of HOST_STAGES) {
     const c = p.stageCounts(stage);
     const skippedAll = [...p.hosts.values()].every((h) => h.stages[stage].state === 'skipped');
-    if (c.total === 0 || (skippedAll && p.task.kind === 'rollback')) continue;
+    // No health check configured: no line for it.
+    if (c.total === 0 || (skippedAll && (p.task.kind === 'rollback' || stage === 'health'))) continue;
     const state: StageState = c.failed ? 'failed' : c.done === c.total ? 'done' : c.running || c.done ? 'running' : skippedAll ? 'skipped' : 'waiting';
     const servers = `${c.done}/${c.total} server${c.total > 1 ? 's' : ''}`;
     const extra = [c.running ? `${c.running} running` : '', c.failed ? `${c.failed} failed` : ''].filter(Boolean).join(', ');

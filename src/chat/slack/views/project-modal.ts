@@ -13,7 +13,7 @@ import { conversation, selected, text, users, type StateValues } from './view-st
  * from the registered ones (a multi-select holds at most 100 options), approvers from the
  * workspace's people, the channel from its conversations.
  */
-export const PROJECT_BLOCKS = sameNames('name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'keepReleases', 'defaultBranch', 'maxParallel', 'requiredApprovals', 'promoteFrom', 'onFailure');
+export const PROJECT_BLOCKS = sameNames('name', 'repoUrl', 'deployPath', 'servers', 'environment', 'approvers', 'notifyChannel', 'keepReleases', 'defaultBranch', 'maxParallel', 'requiredApprovals', 'promoteFrom', 'healthCheck', 'healthTimeout', 'rollout', 'canaryWait', 'onFailure');
 
 export function projectModal(options: { project?: ProjectView; servers: string[]; metadata: ViewMetadata }): types.ModalView {
   const p = options.project;
@@ -49,6 +49,10 @@ export function projectModal(options: { project?: ProjectView; servers: string[]
     numberInput('maxParallel', 'Servers updated in parallel', { initial: p?.maxParallel ?? 10, min: 1, max: 500 }),
     numberInput('requiredApprovals', 'Approvals a prod deploy needs', { initial: p?.requiredApprovals ?? 1, min: 1, max: 10 }),
     textInput('promoteFrom', 'Promote from (test project)', { ...(p?.promoteFrom ? { initial: p.promoteFrom } : {}), maxLength: 63, optional: true, hint: 'A commit must succeed on this project before this one deploys it.' }),
+    textInput('healthCheck', 'Health check', { ...(p?.healthCheck ? { initial: p.healthCheck } : {}), placeholder: 'curl -fsS http://127.0.0.1:8080/up', maxLength: 2000, optional: true, hint: 'Run on each server after after_deploy until it exits 0. A server whose check keeps failing counts as failed.' }),
+    numberInput('healthTimeout', 'Health check timeout (seconds)', { initial: p?.healthTimeout ?? 30, min: 1, max: 3600 }),
+    textInput('rollout', 'Rollout', { initial: p?.rollout ?? 'all', maxLength: 16, hint: 'all: every server at once. canary:1 or canary:10%: those first, then the rest after the wait.' }),
+    numberInput('canaryWait', 'Canary runs alone for (seconds)', { initial: p?.canaryWait ?? 60, min: 0, max: 86400 }),
     radioInput('onFailure', 'If a server fails', [['rollback', 'switch every server back'], ['continue', 'keep healthy servers on the new release']], p?.onFailure ?? 'rollback'),
   );
   const metadata = encodeMetadata({ ...options.metadata, ...(editing ? { name: p.name } : {}) });
@@ -78,6 +82,13 @@ function settings(values: StateValues, currentServers?: string[]): ProjectEditIn
   if (approvals !== undefined) out.requiredApprovals = approvals;
   // Every setting is sent: an emptied field clears the gate.
   out.promoteFrom = text(values, 'promoteFrom') ?? null;
+  out.healthCheck = text(values, 'healthCheck') ?? '';
+  const healthTimeout = text(values, 'healthTimeout');
+  if (healthTimeout !== undefined) out.healthTimeout = healthTimeout;
+  const rollout = text(values, 'rollout');
+  if (rollout !== undefined) out.rollout = rollout;
+  const canaryWait = text(values, 'canaryWait');
+  if (canaryWait !== undefined) out.canaryWait = canaryWait;
   return out;
 }
 
