@@ -42,7 +42,7 @@ import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
-import { projectAddSchema } from '../src/core/project-schemas.js';
+import { projectAddSchema } from '../src/core/projects/project-schemas.js';
 import { packageWorkspace, type Artifact } from '../src/pipeline/release/package-artifact.js';
 import { makeScratchDir, removeScratchDir } from '../test/support/scratch-dirs.js';
 import { generateKeyPair } from '../test/support/ssh-keys.js';

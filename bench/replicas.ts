@@ -16,10 +16,10 @@ import { DeployTask } from '../src/db/entities/index.js';
 import { createRuntime } from '../src/runtime.js';
 import { startReplica, type BotReplica } from '../test/support/bot-replica.js';
 import { makeRepo } from '../test/support/git-repo.js';
-import { freePort, startPostgresCluster } from '../test/support/postgres.js';
+import { freePort, startPostgresCluster } from '../test/support/db/postgres.js';
 import { makeScratchDir, removeScratchDirs } from '../test/support/scratch-dirs.js';
-import { startSlackApiStandIn } from '../test/support/slack-api-stand-in.js';
-import { sendSlashCommand } from '../test/support/slack-requests.js';
+import { startSlackApiStandIn } from '../test/support/slack/slack-api-stand-in.js';
+import { sendSlashCommand } from '../test/support/slack/slack-requests.js';
 import { round } from './support/stats.js';
 
 const flag = (name: string, fallback: number) => {

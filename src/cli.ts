@@ -10,7 +10,7 @@ if (argv.length === 0) {
   const { main } = await import('./main.js');
   await main();
 } else {
-  const { runOneShot } = await import('./chat/shell/one-shot.js');
+  const { runOneShot } = await import('./chat/shell/one-shot/one-shot.js');
   const code = await runOneShot(argv);
   // Leave once everything written has reached the pipe or terminal; lingering sockets must not keep us alive.
   await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));

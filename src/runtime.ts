@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import type { AppContext } from './app-context.js';
 import { CommandExecutor } from './commands/command-executor.js';
 import type { CommandDeps } from './commands/command-deps.js';
-import { DeployCoordinator, type DispatchLane } from './core/deploy-coordinator.js';
+import { DeployCoordinator, type DispatchLane } from './core/tasks/deploy-coordinator.js';
 import { strategyDistributor } from './pipeline/distribution/distributor.js';
 import { PipelineEvents } from './pipeline/events.js';
 import { GitMirrors } from './pipeline/git/git.js';

@@ -1,14 +1,14 @@
 import { newOwnerId } from '../../src/store/owner.js';
 import { TaskStore } from '../../src/store/task-store.js';
 import { cpSync } from 'node:fs';
-import { DeployCoordinator } from '../../src/core/deploy-coordinator.js';
+import { DeployCoordinator } from '../../src/core/tasks/deploy-coordinator.js';
 import { silentLogger } from '../../src/log.js';
 import { directFanout } from '../../src/pipeline/distribution/distributor.js';
 import { PipelineEvents, type PipelineEvent } from '../../src/pipeline/events.js';
 import { GitMirrors } from '../../src/pipeline/git/git.js';
 import { TaskRunner } from '../../src/pipeline/flows/task-runner.js';
 import { Redactor } from '../../src/redact.js';
-import { admin, createTestDatabase } from '../../test/support/database.js';
+import { admin, createTestDatabase } from '../../test/support/db/database.js';
 import { makeRepo } from '../../test/support/git-repo.js';
 import { makeScratchDir, removeScratchDir } from '../../test/support/scratch-dirs.js';
 import type { TestKeyPair } from '../../test/support/ssh-keys.js';

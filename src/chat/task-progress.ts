@@ -1,10 +1,10 @@
-import type { ChangeSummary } from '../core/change-summary.js';
+import type { ChangeSummary } from '../core/tasks/change-summary.js';
 import type { QueueState, TaskView } from '../core/views.js';
 import type { TaskHost } from '../db/entities/index.js';
 import type { PipelineEvent } from '../pipeline/events.js';
 import { HOST_STAGES, TASK_STAGES, type HostStage, type StageState, type TaskStage } from '../pipeline/stages.js';
 import type { FlowSnapshot, FlowStatus, StageView } from '../render/flow-model.js';
-import { shortSha } from '../commands/formatting.js';
+import { shortSha } from '../commands/replies/formatting.js';
 
 interface LiveStage extends StageView {
   startedAt?: number;

@@ -1,5 +1,5 @@
 import type { AppContext } from '../app-context.js';
-import type { DeployCoordinator } from '../core/deploy-coordinator.js';
+import type { DeployCoordinator } from '../core/tasks/deploy-coordinator.js';
 import type { PipelineEvents } from '../pipeline/events.js';
 import type { GitMirrors } from '../pipeline/git/git.js';
 import type { HookSandbox } from '../pipeline/hooks/sandbox/hook-sandbox.js';

@@ -3,14 +3,14 @@ import type { Actor } from '../core/actor.js';
 import { errorMessage, newErrorId, OperationalError, UserError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { CommandDeps } from './command-deps.js';
-import type { CommandOutcome } from './command-outcome.js';
-import type { Command } from './command-types.js';
-import { HELP_TEXT, parseCommand, usageFor } from './commands.js';
+import type { CommandOutcome } from './replies/command-outcome.js';
+import type { Command } from './grammar/command-types.js';
+import { HELP_TEXT, parseCommand, usageFor } from './grammar/commands.js';
 import { handleFreezeCommand } from './handlers/freeze-handlers.js';
 import { handleProjectCommand } from './handlers/project-handlers.js';
 import { handleServerCommand } from './handlers/server-handlers.js';
 import { handleTaskCommand } from './handlers/task-handlers.js';
-import { errorReply } from './reply.js';
+import { errorReply } from './replies/reply.js';
 
 export interface RunOptions {
   /** Where the command was typed (Slack channel ID); task messages go there. */

@@ -1,8 +1,8 @@
 import type { TaskView } from '../core/views.js';
 import type { TaskStatus } from '../db/entities/index.js';
-import { mention } from './formatting.js';
-import type { CommandOutcome } from './command-outcome.js';
-import { reply } from './reply.js';
+import { mention } from './replies/formatting.js';
+import type { CommandOutcome } from './replies/command-outcome.js';
+import { reply } from './replies/reply.js';
 
 /**
  * A deploy asked for twice: on a slow fetch people retype the command (or submit the form again),

@@ -1,8 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { FreezeService } from './gates/freeze-service.js';
-import { ProjectService } from './project-service.js';
-import { ServerService, type ServerServiceDeps } from './server-service.js';
-import { TaskService } from './task-service.js';
+import { ProjectService } from './projects/project-service.js';
+import { ServerService, type ServerServiceDeps } from './servers/server-service.js';
+import { TaskService } from './tasks/task-service.js';
 
 export interface CoreServices {
   /** The request's own EntityManager fork, for read-only helpers (e.g. summariseChanges). */

@@ -5,7 +5,7 @@
  */
 import type { StageState } from '../pipeline/stages.js';
 import type { FlowSnapshot } from './flow-model.js';
-import { layoutFlow } from './flow-layout.js';
+import { layoutFlow } from './layout/flow-layout.js';
 import type { Scene, SceneEdge, SceneNode, ScenePanel, SceneText, Tone } from './flow-scene.js';
 import { INK, STATE_STYLES, STATUS_STYLES } from './flow-theme.js';
 import { escapeXml } from './text-safety.js';

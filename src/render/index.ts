@@ -8,7 +8,7 @@ import { renderFlowSvg } from './flow-svg.js';
 
 export type { FlowSnapshot, FlowStatus, HostView, StageView } from './flow-model.js';
 export type { PngOptions } from './flow-png.js';
-export { layoutFlow, MAX_LANES } from './flow-layout.js';
+export { layoutFlow, MAX_LANES } from './layout/flow-layout.js';
 export { renderFlowSvg } from './flow-svg.js';
 
 export function renderFlowPng(snapshot: FlowSnapshot, options?: PngOptions): Buffer {

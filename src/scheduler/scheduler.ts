@@ -1,5 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { DeployCoordinator } from '../core/deploy-coordinator.js';
+import type { DeployCoordinator } from '../core/tasks/deploy-coordinator.js';
 import { DeployTask } from '../db/entities/index.js';
 import type { Orm } from '../db/orm.js';
 import type { Logger } from '../log.js';

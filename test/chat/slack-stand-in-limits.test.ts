@@ -1,9 +1,9 @@
 import { webApi } from '@slack/bolt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { replyMessage } from '../../src/chat/slack/blocks/reply-blocks.js';
-import { reply } from '../../src/commands/reply.js';
-import { blockErrors, MESSAGE_RULES } from '../support/slack-block-limits.js';
-import { type SlackApiStandIn, startSlackApiStandIn, type StandInOptions } from '../support/slack-api-stand-in.js';
+import { reply } from '../../src/commands/replies/reply.js';
+import { blockErrors, MESSAGE_RULES } from '../support/slack/slack-block-limits.js';
+import { type SlackApiStandIn, startSlackApiStandIn, type StandInOptions } from '../support/slack/slack-api-stand-in.js';
 
 /**
  * The stand-in refuses what Slack refuses, with Slack's error codes, so a test cannot pass where

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { App, ExpressReceiver, LogLevel, webApi } from '@slack/bolt';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RESPONSE_URL_METHOD, type SlackApiStandIn, startSlackApiStandIn, UPLOAD_METHOD } from '../support/slack-api-stand-in.js';
+import { RESPONSE_URL_METHOD, type SlackApiStandIn, startSlackApiStandIn, UPLOAD_METHOD } from '../support/slack/slack-api-stand-in.js';
 import {
   sendBlockAction,
   sendBlockSuggestion,
@@ -9,7 +9,7 @@ import {
   sendSlashCommand,
   sendViewSubmission,
   signSlackRequest,
-} from '../support/slack-requests.js';
+} from '../support/slack/slack-requests.js';
 
 const TOKEN = 'xoxb-test-token';
 const SECRET = 'test-signing-secret';

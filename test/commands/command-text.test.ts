@@ -1,6 +1,6 @@
-import { resolveScheduleTime } from '../../src/commands/schedule-time.js';
+import { resolveScheduleTime } from '../../src/commands/grammar/schedule-time.js';
 import { describe, expect, it } from 'vitest';
-import { type CommandKind, type CommandOf, parseCommand } from '../../src/commands/commands.js';
+import { type CommandKind, type CommandOf, parseCommand } from '../../src/commands/grammar/commands.js';
 
 /** Slack escaping, quoting, times and hostile input: the text layer under the grammar. */
 

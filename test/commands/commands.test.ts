@@ -8,7 +8,7 @@ import {
   parseCommandOrThrow,
   RESERVED_WORDS,
   usageFor,
-} from '../../src/commands/commands.js';
+} from '../../src/commands/grammar/commands.js';
 import { UserError } from '../../src/errors.js';
 
 function ok<K extends CommandKind>(text: string, kind: K): CommandOf<K> {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseCommandOrThrow } from '../../src/commands/commands.js';
-import type { CommandOutcome } from '../../src/commands/command-outcome.js';
+import { parseCommandOrThrow } from '../../src/commands/grammar/commands.js';
+import type { CommandOutcome } from '../../src/commands/replies/command-outcome.js';
 import { AuditEvent, Server } from '../../src/db/entities/index.js';
 import { createRuntimeFixture, type RuntimeFixture } from '../support/runtime-fixture.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planRepair, type ServerReading } from '../../src/core/fleet-repair.js';
+import { planRepair, type ServerReading } from '../../src/core/tasks/fleet-repair.js';
 
 const r = (name: string, current: string | null, previous: string | null, switchStarted = true, reached = true): ServerReading => ({ name, current, previous, switchStarted, reached });
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEvent, Project } from '../../src/db/entities/index.js';
 import { UserError } from '../../src/errors.js';
-import { admin, alice, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/database.js';
-import { usePostgres } from '../support/use-postgres.js';
+import { admin, alice, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/db/database.js';
+import { usePostgres } from '../support/db/use-postgres.js';
 
 const postgres = usePostgres();
 

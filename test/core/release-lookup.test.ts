@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { projectReleases, releaseRefs, resolveReleaseName } from '../../src/core/release-lookup.js';
+import { projectReleases, releaseRefs, resolveReleaseName } from '../../src/core/tasks/release-lookup.js';
 import { DeployTask, Project, Release, Server } from '../../src/db/entities/index.js';
 import { UserError } from '../../src/errors.js';
-import { admin, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { admin, createTestDatabase, type TestDatabase } from '../support/db/database.js';
 
 /**
  * `rollback <project> <what>` on a real SQLite database: what people remember a release by (tag,

@@ -1,7 +1,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAppContext, type AppContext } from '../../src/app-context.js';
-import { parseCommandOrThrow } from '../../src/commands/commands.js';
+import { parseCommandOrThrow } from '../../src/commands/grammar/commands.js';
 import { loadConfig } from '../../src/config.js';
 import { AuditEvent } from '../../src/db/entities/index.js';
 import { maskUrlCredentials } from '../../src/pipeline/git/git-url.js';

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEvent, Server } from '../../src/db/entities/index.js';
 import { UserError } from '../../src/errors.js';
-import { admin, alice, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/database.js';
-import { usePostgres } from '../support/use-postgres.js';
+import { admin, alice, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/db/database.js';
+import { usePostgres } from '../support/db/use-postgres.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const postgres = usePostgres();

@@ -1,7 +1,7 @@
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEvent, Project } from '../../src/db/entities/index.js';
-import { pathRelation } from '../../src/core/shared-paths.js';
-import { admin, createTestDatabase, type TestDatabase } from '../support/database.js';
+import { pathRelation } from '../../src/core/projects/shared-paths.js';
+import { admin, createTestDatabase, type TestDatabase } from '../support/db/database.js';
 
 let db: TestDatabase;
 beforeEach(async () => {

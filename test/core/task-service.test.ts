@@ -1,10 +1,10 @@
 import { marksAsText } from '../../src/core/mention.js';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { AuditEvent, DeployTask, Project } from '../../src/db/entities/index.js';
-import { SelfApprovalNeedsConfirmation } from '../../src/core/task-service.js';
+import { SelfApprovalNeedsConfirmation } from '../../src/core/tasks/task-service.js';
 import type { Actor } from '../../src/core/actor.js';
-import { admin, alice, bob, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/database.js';
-import { usePostgres } from '../support/use-postgres.js';
+import { admin, alice, bob, createTestDatabase, STORE_KINDS, type TestDatabase } from '../support/db/database.js';
+import { usePostgres } from '../support/db/use-postgres.js';
 
 const postgres = usePostgres();
 

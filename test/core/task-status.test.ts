@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, transitionTask } from '../../src/core/task-status.js';
+import { canTransition, transitionTask } from '../../src/core/tasks/task-status.js';
 import { DeployTask, TASK_STATUSES, type TaskStatus } from '../../src/db/entities/index.js';
 import { UserError } from '../../src/errors.js';
 

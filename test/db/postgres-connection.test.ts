@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/orm.js';
-import { usePostgres } from '../support/use-postgres.js';
+import { usePostgres } from '../support/db/use-postgres.js';
 
 const postgres = usePostgres();
 

@@ -4,9 +4,9 @@ import { assertPortable } from '../../src/db/migrate.js';
 import { portFromSqlite } from '../../src/db/migrations/dialect-migration.js';
 import { MIGRATIONS } from '../../src/db/migrations/index.js';
 import { openDatabase } from '../../src/db/orm.js';
-import { createTestDatabase, type TestDatabase } from '../support/database.js';
-import { usePostgres } from '../support/use-postgres.js';
-import { entityColumns, snapshotSchema, type SchemaSnapshot } from '../support/schema-snapshot.js';
+import { createTestDatabase, type TestDatabase } from '../support/db/database.js';
+import { usePostgres } from '../support/db/use-postgres.js';
+import { entityColumns, snapshotSchema, type SchemaSnapshot } from '../support/db/schema-snapshot.js';
 
 const postgres = usePostgres();
 

@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/db/orm.js';
-import { startSlackApiStandIn } from '../support/slack-api-stand-in.js';
-import { sendSlashCommand } from '../support/slack-requests.js';
+import { startSlackApiStandIn } from '../support/slack/slack-api-stand-in.js';
+import { sendSlashCommand } from '../support/slack/slack-requests.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const dir = tempDir('deploybot-boot-');

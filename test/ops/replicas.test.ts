@@ -8,10 +8,10 @@ import { openDatabase, type Orm } from '../../src/db/orm.js';
 import { SecretBox } from '../../src/secrets/secret-box.js';
 import { startReplica, type BotReplica } from '../support/bot-replica.js';
 import { makeRepo, type TestRepo } from '../support/git-repo.js';
-import { freePort, startPostgresCluster, type PostgresCluster } from '../support/postgres.js';
+import { freePort, startPostgresCluster, type PostgresCluster } from '../support/db/postgres.js';
 import { makeScratchDir, removeScratchDirs } from '../support/scratch-dirs.js';
-import { RESPONSE_URL_METHOD, startSlackApiStandIn, type SlackApiStandIn } from '../support/slack-api-stand-in.js';
-import { sendBlockAction, sendSlashCommand } from '../support/slack-requests.js';
+import { RESPONSE_URL_METHOD, startSlackApiStandIn, type SlackApiStandIn } from '../support/slack/slack-api-stand-in.js';
+import { sendBlockAction, sendSlashCommand } from '../support/slack/slack-requests.js';
 import { generateKeyPair, type TestKeyPair } from '../support/ssh-keys.js';
 import { ensureOpenSshServer, startSshd, type TestSshd } from '../support/sshd.js';
 

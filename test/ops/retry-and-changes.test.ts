@@ -1,8 +1,8 @@
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compareUrl, summariseChanges } from '../../src/core/change-summary.js';
-import { changeLines } from '../../src/commands/change-lines.js';
+import { compareUrl, summariseChanges } from '../../src/core/tasks/change-summary.js';
+import { changeLines } from '../../src/commands/replies/change-lines.js';
 import { createRuntimeFixture, type RuntimeFixture } from '../support/runtime-fixture.js';
 
 describe('retrying failed servers and listing what will change', () => {

@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { recoverExpiredTasks } from '../../src/core/task-recovery.js';
+import { recoverExpiredTasks } from '../../src/core/tasks/task-recovery.js';
 import { silentLogger } from '../../src/log.js';
 import { Redactor } from '../../src/redact.js';
 import { newOwnerId } from '../../src/store/owner.js';
 import { TaskStore } from '../../src/store/task-store.js';
 import { createDeployFixture, type DeployFixture } from '../support/deploy-fixture.js';
-import { faultyRecords, type StoreFault } from '../support/faulty-records.js';
+import { faultyRecords, type StoreFault } from '../support/db/faulty-records.js';
 
 /**
  * The database fails under a running deploy (a full disk, a writer holding the lock): whatever

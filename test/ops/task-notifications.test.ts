@@ -6,7 +6,7 @@ import { openDatabase, type Orm } from '../../src/db/orm.js';
 import { createRuntime, type Runtime } from '../../src/runtime.js';
 import { SecretBox } from '../../src/secrets/secret-box.js';
 import { makeRepo, type TestRepo } from '../support/git-repo.js';
-import { startPostgresCluster, type PostgresCluster } from '../support/postgres.js';
+import { startPostgresCluster, type PostgresCluster } from '../support/db/postgres.js';
 import { makeScratchDir, removeScratchDirs } from '../support/scratch-dirs.js';
 
 const SECRET_KEY = 'notifications-test-shared-secret-key-0000';

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { HOST_STAGES, TASK_STAGES } from '../../src/pipeline/stages.js';
 import type { FlowSnapshot } from '../../src/render/flow-model.js';
-import { MAX_FAILURE_ROWS } from '../../src/render/flow-layout-failures.js';
-import { MAX_LANES, layoutFlow } from '../../src/render/flow-layout.js';
+import { MAX_FAILURE_ROWS } from '../../src/render/layout/flow-layout-failures.js';
+import { MAX_LANES, layoutFlow } from '../../src/render/layout/flow-layout.js';
 import type { Scene } from '../../src/render/flow-scene.js';
 import { textWidth } from '../../src/render/text-metrics.js';
-import { downloadFailed, failedRun, fiftyServers, fiftyServersFailedBeforeBarrier, fiveServersRunning, host, oneServerSuccess, taskStages, webHosts } from './fixtures.js';
-import { collisions, contains, overlaps, solids, textString } from './geometry.js';
+import { downloadFailed, failedRun, fiftyServers, fiftyServersFailedBeforeBarrier, fiveServersRunning, host, oneServerSuccess, taskStages, webHosts } from './support/fixtures.js';
+import { collisions, contains, overlaps, solids, textString } from './support/geometry.js';
 
 function withHosts(count: number, make = (name: string, i: number) => host(name, i % 2 === 0 ? 'all' : 'switch', 'running')): FlowSnapshot {
   return {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { combinedState, countStage, emptyCounts, failedStage, hostState } from '../../src/render/flow-model.js';
-import { host } from './fixtures.js';
+import { host } from './support/fixtures.js';
 
 const counts = (partial: Partial<ReturnType<typeof emptyCounts>>) => ({ ...emptyCounts(), ...partial });
 

@@ -1,9 +1,9 @@
 import { Resvg } from '@resvg/resvg-js';
 import { describe, expect, it } from 'vitest';
-import { layoutFlow } from '../../src/render/flow-layout.js';
+import { layoutFlow } from '../../src/render/layout/flow-layout.js';
 import { pngScale, resvgOptions } from '../../src/render/flow-png.js';
 import { renderFlowPng, renderFlowSvg } from '../../src/render/index.js';
-import { fiftyServers, oneServerSuccess } from './fixtures.js';
+import { fiftyServers, oneServerSuccess } from './support/fixtures.js';
 
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 

@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import type { FlowSnapshot } from '../../src/render/flow-model.js';
 import { renderFlowSvg } from '../../src/render/index.js';
 import { STATE_STYLES, STATUS_STYLES } from '../../src/render/flow-theme.js';
-import { downloadFailed, failedRun, fiftyServers, fiveServersRunning, host, oneServerSuccess, taskStages } from './fixtures.js';
-import { findAll, parseXml, textContent, type XmlElement } from './mini-xml.js';
+import { downloadFailed, failedRun, fiftyServers, fiveServersRunning, host, oneServerSuccess, taskStages } from './support/fixtures.js';
+import { findAll, parseXml, textContent, type XmlElement } from './support/mini-xml.js';
 
 const texts = (root: XmlElement) => findAll(root, 'text').map(textContent);
 const nodeRect = (root: XmlElement, id: string) => findAll(root, 'rect').find((r) => r.attrs['data-node'] === id);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseXml, textContent } from './mini-xml.js';
+import { parseXml, textContent } from './support/mini-xml.js';
 
 // The SVG tests lean on this parser, so it must reject what a real parser rejects.
 describe('parseXml', () => {

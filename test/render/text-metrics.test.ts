@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { resvgOptions } from '../../src/render/flow-png.js';
 import { escapeXml } from '../../src/render/text-safety.js';
 import { ASCII_FIRST, EXTRA_CHARS, FONT_FAMILY, LATIN1_FIRST, WIDTH_TABLES, fitText, textWidth } from '../../src/render/text-metrics.js';
-import { readFontWidths } from './font-advance-widths.js';
+import { readFontWidths } from './support/font-advance-widths.js';
 
 const FONT_DIR = '/usr/share/fonts/truetype/dejavu';
 

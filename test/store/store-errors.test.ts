@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Project } from '../../src/db/entities/index.js';
 import { openDatabase } from '../../src/db/orm.js';
 import { isTransientStoreError, isUniqueViolation, withStoreRetry } from '../../src/store/store-errors.js';
-import { admin, createTestDatabase, type TestDatabase } from '../support/database.js';
-import { freePort, startPostgresCluster, type PostgresCluster } from '../support/postgres.js';
+import { admin, createTestDatabase, type TestDatabase } from '../support/db/database.js';
+import { freePort, startPostgresCluster, type PostgresCluster } from '../support/db/postgres.js';
 
 /** The store's error classes, on errors a real PostgreSQL server produces. */
 describe('store errors on PostgreSQL', () => {

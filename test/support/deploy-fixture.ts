@@ -5,7 +5,7 @@ import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from '
 import { dirname, join } from 'node:path';
 import type { HookSandbox } from '../../src/pipeline/hooks/sandbox/hook-sandbox.js';
 import type { Actor } from '../../src/core/actor.js';
-import { DeployCoordinator } from '../../src/core/deploy-coordinator.js';
+import { DeployCoordinator } from '../../src/core/tasks/deploy-coordinator.js';
 import type { TaskView } from '../../src/core/views.js';
 import { createLogger, silentLogger } from '../../src/log.js';
 import { strategyDistributor } from '../../src/pipeline/distribution/distributor.js';
@@ -13,7 +13,7 @@ import { PipelineEvents, type PipelineEvent } from '../../src/pipeline/events.js
 import { GitMirrors } from '../../src/pipeline/git/git.js';
 import { TaskRunner, type TaskOutcome } from '../../src/pipeline/flows/task-runner.js';
 import { Redactor } from '../../src/redact.js';
-import { admin, createTestDatabase, type TestDatabase } from './database.js';
+import { admin, createTestDatabase, type TestDatabase } from './db/database.js';
 import { makeRepo, type TestRepo } from './git-repo.js';
 import { makeScratchDir, removeScratchDir } from './scratch-dirs.js';
 import { generateKeyPair, type TestKeyPair } from './ssh-keys.js';

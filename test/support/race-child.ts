@@ -9,7 +9,7 @@ import { marksAsText } from '../../src/core/mention.js';
 import { createInterface } from 'node:readline';
 import { servicesFor } from '../../src/core/services.js';
 import { openDatabase } from '../../src/db/orm.js';
-import { databaseConfig } from './database.js';
+import { databaseConfig } from './db/database.js';
 import { SecretBox } from '../../src/secrets/secret-box.js';
 import { newOwnerId } from '../../src/store/owner.js';
 import { TaskStore } from '../../src/store/task-store.js';

@@ -1,5 +1,5 @@
 /** The local console adapter: interactive shell (`startShell`) and one-shot CLI (`runOneShot`). */
 export { startShell, PROMPT, type RunningShell, type ShellIO } from './shell.js';
-export { runOneShot, type OneShotIO } from './one-shot.js';
-export { CLI_USAGE, EXIT, parseCliArgs, type CliArgs } from './cli-args.js';
-export { renderReply, renderInline, type RenderOptions } from './render-reply.js';
+export { runOneShot, type OneShotIO } from './one-shot/one-shot.js';
+export { CLI_USAGE, EXIT, parseCliArgs, type CliArgs } from './one-shot/cli-args.js';
+export { renderReply, renderInline, type RenderOptions } from './output/render-reply.js';

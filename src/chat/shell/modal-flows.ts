@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireAdmin, type Actor } from '../../core/actor.js';
 import { HOOK_NAMES } from '../../pipeline/stages.js';
-import type { CommandOutcome, ModalKind } from '../../commands/command-outcome.js';
-import type { CommandOf, HookChanges } from '../../commands/command-types.js';
+import type { CommandOutcome, ModalKind } from '../../commands/replies/command-outcome.js';
+import type { CommandOf, HookChanges } from '../../commands/grammar/command-types.js';
 import { expandHome } from '../../commands/home-path.js';
 import { privateKeyFileState } from '../../pipeline/ssh/private-key-check.js';
-import { parseCommand, usageFor } from '../../commands/commands.js';
+import { parseCommand, usageFor } from '../../commands/grammar/commands.js';
 import { describeServer } from '../../commands/handlers/server-handlers.js';
-import { errorReply, reply, type Reply } from '../../commands/reply.js';
+import { errorReply, reply, type Reply } from '../../commands/replies/reply.js';
 import { changedHooks, formatHooksFile, parseHooksFile } from './hooks-file.js';
 import type { ShellSession } from './session.js';
 

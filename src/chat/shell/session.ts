@@ -1,12 +1,12 @@
 import type { TaskView } from '../../core/views.js';
 import { errorOutcome, type ErrorOutcome } from '../../commands/command-executor.js';
 import type { Runtime } from '../../runtime.js';
-import type { CommandOutcome } from '../../commands/command-outcome.js';
-import { parseCommand } from '../../commands/commands.js';
-import { errorReply, type Reply } from '../../commands/reply.js';
+import type { CommandOutcome } from '../../commands/replies/command-outcome.js';
+import { parseCommand } from '../../commands/grammar/commands.js';
+import { errorReply, type Reply } from '../../commands/replies/reply.js';
 import { askDeploy, askServerAdd, editHooks, modalReply, modalWithoutPrompts, serverAddWithSecrets, serverEditWithSecrets } from './modal-flows.js';
-import type { Style } from './style.js';
-import { CANCELLED, type ReadResult } from './terminal.js';
+import type { Style } from './output/style.js';
+import { CANCELLED, type ReadResult } from './output/terminal.js';
 
 /** What a command ends with in the shell: forms have been asked as questions by then. */
 export type ShellOutcome = Exclude<ErrorOutcome, { kind: 'open-modal' }>;

@@ -2,12 +2,12 @@ import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { errorMessage } from '../../errors.js';
 import type { Runtime } from '../../runtime.js';
-import { RESERVED_WORDS } from '../../commands/commands.js';
-import { renderReply } from './render-reply.js';
+import { RESERVED_WORDS } from '../../commands/grammar/commands.js';
+import { renderReply } from './output/render-reply.js';
 import { ShellSession } from './session.js';
-import { makeStyle, wantsColor } from './style.js';
-import { TaskMonitor } from './task-monitor.js';
-import { CANCELLED, Terminal } from './terminal.js';
+import { makeStyle, wantsColor } from './output/style.js';
+import { TaskMonitor } from './one-shot/task-monitor.js';
+import { CANCELLED, Terminal } from './output/terminal.js';
 
 export interface ShellIO {
   input: Readable;

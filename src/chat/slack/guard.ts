@@ -1,6 +1,6 @@
 import { errorOutcome } from '../../commands/command-executor.js';
 import type { Logger } from '../../log.js';
-import { errorReply, type Reply } from '../../commands/reply.js';
+import { errorReply, type Reply } from '../../commands/replies/reply.js';
 
 /**
  * The error tiers (errorOutcome, shared with the executor and the shell) for Slack work that does

@@ -1,8 +1,8 @@
 import type { types, webApi } from '@slack/bolt';
 import { requireAdmin, type Actor } from '../../core/actor.js';
 import { OperationalError, UserError } from '../../errors.js';
-import type { ModalKind } from '../../commands/command-outcome.js';
-import type { Reply } from '../../commands/reply.js';
+import type { ModalKind } from '../../commands/replies/command-outcome.js';
+import type { Reply } from '../../commands/replies/reply.js';
 import { guard } from './guard.js';
 import type { ViewMetadata } from './metadata.js';
 import type { SlackDeps } from './slack-deps.js';

@@ -1,8 +1,8 @@
 import { channelRef } from '../../core/mention.js';
 import type { webApi } from '@slack/bolt';
 import { errorMessage } from '../../errors.js';
-import type { CommandOutcome } from '../../commands/command-outcome.js';
-import type { Reply } from '../../commands/reply.js';
+import type { CommandOutcome } from '../../commands/replies/command-outcome.js';
+import type { Reply } from '../../commands/replies/reply.js';
 import { decisionText } from './blocks/decisions.js';
 import { replyMessage } from './blocks/reply-blocks.js';
 import type { SlackDeps } from './slack-deps.js';

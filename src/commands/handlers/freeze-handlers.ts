@@ -2,11 +2,11 @@ import type { Actor } from '../../core/actor.js';
 import type { FreezeView } from '../../core/gates/freeze-service.js';
 import type { CoreServices } from '../../core/services.js';
 import type { CommandDeps } from '../command-deps.js';
-import type { CommandOutcome } from '../command-outcome.js';
-import type { CommandOf } from '../command-types.js';
-import { formatDuration, formatTime, mention } from '../formatting.js';
-import { reply } from '../reply.js';
-import { resolveScheduleTime } from '../schedule-time.js';
+import type { CommandOutcome } from '../replies/command-outcome.js';
+import type { CommandOf } from '../grammar/command-types.js';
+import { formatDuration, formatTime, mention } from '../replies/formatting.js';
+import { reply } from '../replies/reply.js';
+import { resolveScheduleTime } from '../grammar/schedule-time.js';
 
 type FreezeCommand = CommandOf<'freeze-add' | 'freeze-list' | 'freeze-remove'>;
 

@@ -1,17 +1,17 @@
 import { channelRef } from '../../core/mention.js';
 import { requireAdmin, type Actor } from '../../core/actor.js';
-import { projectAddSchema, projectEditSchema, type ProjectAddInput, type ProjectEditInput } from '../../core/project-schemas.js';
+import { projectAddSchema, projectEditSchema, type ProjectAddInput, type ProjectEditInput } from '../../core/projects/project-schemas.js';
 import { verifyProjectRepository } from '../repository-check.js';
 import type { CoreServices } from '../../core/services.js';
 import type { HookScripts, ProjectView } from '../../core/views.js';
 import { UserError } from '../../errors.js';
 import { HOOK_NAMES } from '../../pipeline/stages.js';
 import type { CommandDeps } from '../command-deps.js';
-import type { CommandOutcome } from '../command-outcome.js';
-import type { ChannelRef, CommandOf, HookChanges, ProjectChanges } from '../command-types.js';
-import { mention } from '../formatting.js';
-import { releaseRefs } from '../../core/release-lookup.js';
-import { reply, withData, type Reply, type ReplyBlock } from '../reply.js';
+import type { CommandOutcome } from '../replies/command-outcome.js';
+import type { ChannelRef, CommandOf, HookChanges, ProjectChanges } from '../grammar/command-types.js';
+import { mention } from '../replies/formatting.js';
+import { releaseRefs } from '../../core/tasks/release-lookup.js';
+import { reply, withData, type Reply, type ReplyBlock } from '../replies/reply.js';
 
 type ProjectCommand = CommandOf<'project-add' | 'project-list' | 'project-show' | 'project-edit' | 'project-remove' | 'project-hooks' | 'lock' | 'unlock'>;
 

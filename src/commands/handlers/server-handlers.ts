@@ -6,10 +6,10 @@ import type { ProbeResult } from '../../pipeline/ssh/server-probe.js';
 import { privateKeyFileState } from '../../pipeline/ssh/private-key-check.js';
 import { HostKeyMismatchError, normalizeFingerprint } from '../../pipeline/ssh/ssh.js';
 import type { CommandDeps } from '../command-deps.js';
-import type { CommandOutcome } from '../command-outcome.js';
-import type { CommandOf } from '../command-types.js';
+import type { CommandOutcome } from '../replies/command-outcome.js';
+import type { CommandOf } from '../grammar/command-types.js';
 import { expandHome } from '../home-path.js';
-import { reply, withData, type Reply } from '../reply.js';
+import { reply, withData, type Reply } from '../replies/reply.js';
 
 const ok = (r: Reply): CommandOutcome => ({ kind: 'reply', reply: r });
 

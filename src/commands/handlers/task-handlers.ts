@@ -1,18 +1,18 @@
 import type { Actor } from '../../core/actor.js';
 import type { CoreServices } from '../../core/services.js';
-import { SelfApprovalNeedsConfirmation } from '../../core/task-service.js';
+import { SelfApprovalNeedsConfirmation } from '../../core/tasks/task-service.js';
 import type { QueueState, TaskView } from '../../core/views.js';
 import type { TaskHost } from '../../db/entities/index.js';
 import type { CommandDeps } from '../command-deps.js';
-import type { CommandOutcome, TaskEvent } from '../command-outcome.js';
-import type { CommandOf } from '../command-types.js';
-import { approvalProgress, formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords } from '../formatting.js';
-import { summariseChanges } from '../../core/change-summary.js';
-import { changeLines } from '../change-lines.js';
-import { projectReleases, releaseRefs, resolveReleaseName, withRef } from '../../core/release-lookup.js';
+import type { CommandOutcome, TaskEvent } from '../replies/command-outcome.js';
+import type { CommandOf } from '../grammar/command-types.js';
+import { approvalProgress, formatDuration, formatTime, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords } from '../replies/formatting.js';
+import { summariseChanges } from '../../core/tasks/change-summary.js';
+import { changeLines } from '../replies/change-lines.js';
+import { projectReleases, releaseRefs, resolveReleaseName, withRef } from '../../core/tasks/release-lookup.js';
 import { UserError } from '../../errors.js';
-import { reply, withData, type Reply, type ReplyBlock } from '../reply.js';
-import { resolveScheduleTime } from '../schedule-time.js';
+import { reply, withData, type Reply, type ReplyBlock } from '../replies/reply.js';
+import { resolveScheduleTime } from '../grammar/schedule-time.js';
 
 type TaskCommand = CommandOf<'deploy' | 'tasks' | 'status' | 'cancel' | 'retry' | 'rollback' | 'refs' | 'releases' | 'approve' | 'reject'>;
 

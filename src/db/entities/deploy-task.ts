@@ -24,7 +24,7 @@ export const ONE_RUNNING_PER_PROJECT = "create unique index deploy_tasks_one_run
 export const ONE_OPEN_ROLLBACK_PER_PROJECT = `create unique index deploy_tasks_one_open_rollback_per_project on deploy_tasks (project_id) where kind = 'rollback' and status in ${OPEN}`;
 export const ONE_OPEN_RETRY_PER_PROJECT = `create unique index deploy_tasks_one_open_retry_per_project on deploy_tasks (project_id) where retry_of is not null and status in ${OPEN}`;
 
-/** One requested release of a project. Its status changes only through core/task-status.ts. */
+/** One requested release of a project. Its status changes only through core/tasks/task-status.ts. */
 export class DeployTask {
   /** Properties with defaults: optional when creating. */
   declare [OptionalProps]?: 'kind' | 'status' | 'hookBeforeDownload' | 'hookAfterDownload' | 'hookBeforeDeploy' | 'hookAfterDeploy' | 'approvalCount' | 'createdAt' | 'updatedAt';

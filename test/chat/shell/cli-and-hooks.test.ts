@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parseCliArgs } from '../../../src/chat/shell/cli-args.js';
+import { parseCliArgs } from '../../../src/chat/shell/one-shot/cli-args.js';
 import { changedHooks, formatHooksFile, parseHooksFile } from '../../../src/chat/shell/hooks-file.js';
-import { parseCommand } from '../../../src/commands/commands.js';
+import { parseCommand } from '../../../src/commands/grammar/commands.js';
 
 describe('one-shot arguments', () => {
   const args = (argv: string[]) => {

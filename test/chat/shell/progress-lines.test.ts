@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ProgressLines } from '../../../src/chat/shell/progress-lines.js';
+import { ProgressLines } from '../../../src/chat/shell/output/progress-lines.js';
 import { TaskProgress } from '../../../src/chat/task-progress.js';
 import type { TaskView } from '../../../src/core/views.js';
 import type { PipelineEvent } from '../../../src/pipeline/events.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dropPrefix, renderReply } from '../../../src/chat/shell/render-reply.js';
-import { errorReply } from '../../../src/commands/reply.js';
+import { dropPrefix, renderReply } from '../../../src/chat/shell/output/render-reply.js';
+import { errorReply } from '../../../src/commands/replies/reply.js';
 
 describe('renderReply', () => {
   it('underlines headings, aligns fields, bullets lists and indents code', () => {

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { homeView } from '../../../src/chat/slack/views/home-view.js';
-import { sendSignedRequest } from '../../support/slack-requests.js';
+import { sendSignedRequest } from '../../support/slack/slack-requests.js';
 import { SECRET, startSlackHarness, USERS, type SlackHarness } from './slack-harness.js';
 
 describe('the App Home tab', () => {

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, CALLBACKS } from '../../../src/chat/slack/ids.js';
 import { removeScratchDirs } from '../../support/scratch-dirs.js';
-import { unchangedValues } from '../../support/slack-view-state.js';
+import { unchangedValues } from '../../support/slack/slack-view-state.js';
 import { allText, startSlackHarness, USERS, type SlackHarness } from './slack-harness.js';
 
 /**

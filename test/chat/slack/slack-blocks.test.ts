@@ -3,8 +3,8 @@ import { decisionText, selfApprovalBlocks } from '../../../src/chat/slack/blocks
 import { replyBlocks, replyMessage } from '../../../src/chat/slack/blocks/reply-blocks.js';
 import { escapeMrkdwn, splitText, truncate } from '../../../src/chat/slack/blocks/text.js';
 import { isVersionSentinel, versionOptions, type VersionRefs } from '../../../src/chat/slack/blocks/version-options.js';
-import { HELP_TEXT } from '../../../src/commands/commands.js';
-import { errorReply, reply } from '../../../src/commands/reply.js';
+import { HELP_TEXT } from '../../../src/commands/grammar/commands.js';
+import { errorReply, reply } from '../../../src/commands/replies/reply.js';
 import type { TaskView } from '../../../src/core/views.js';
 
 /** The pure Block Kit builders: Reply → blocks within Slack's limits, decisions, the version picker. */

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ACTIONS, CALLBACKS } from '../../../src/chat/slack/ids.js';
-import { RESPONSE_URL_METHOD } from '../../support/slack-api-stand-in.js';
+import { RESPONSE_URL_METHOD } from '../../support/slack/slack-api-stand-in.js';
 import { startAppFixture, type AppFixture } from './app-fixture.js';
 import { allText, plainValue, radioValue, USERS } from './slack-harness.js';
 

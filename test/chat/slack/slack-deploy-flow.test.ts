@@ -6,7 +6,7 @@ import { ACTIONS, CALLBACKS } from '../../../src/chat/slack/ids.js';
 import type { TaskView } from '../../../src/core/views.js';
 import { AuditEvent } from '../../../src/db/entities/index.js';
 import { makeRepo, type TestRepo } from '../../support/git-repo.js';
-import { RESPONSE_URL_METHOD, type RecordedCall } from '../../support/slack-api-stand-in.js';
+import { RESPONSE_URL_METHOD, type RecordedCall } from '../../support/slack/slack-api-stand-in.js';
 import { removeScratchDirs } from '../../support/scratch-dirs.js';
 import { generateKeyPair } from '../../support/ssh-keys.js';
 import { ensureOpenSshServer, startSshd, type TestSshd } from '../../support/sshd.js';

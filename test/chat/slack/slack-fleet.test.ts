@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { TaskView } from '../../../src/core/views.js';
 import { makeRepo, type TestRepo } from '../../support/git-repo.js';
-import type { RecordedCall } from '../../support/slack-api-stand-in.js';
+import type { RecordedCall } from '../../support/slack/slack-api-stand-in.js';
 import { removeScratchDirs } from '../../support/scratch-dirs.js';
 import { generateKeyPair } from '../../support/ssh-keys.js';
 import { ensureOpenSshServer, startSshd, type TestSshd } from '../../support/sshd.js';

@@ -5,8 +5,8 @@ import { createTaskMessages } from '../../../src/chat/slack/task-status/index.js
 import { loadConfig, type Config } from '../../../src/config.js';
 import { createLogger } from '../../../src/log.js';
 import { createRuntime, type Runtime } from '../../../src/runtime.js';
-import type { Args } from '../../support/slack-api-methods.js';
-import { RESPONSE_URL_METHOD, startSlackApiStandIn, type RecordedCall, type SlackApiStandIn } from '../../support/slack-api-stand-in.js';
+import type { Args } from '../../support/slack/slack-api-methods.js';
+import { RESPONSE_URL_METHOD, startSlackApiStandIn, type RecordedCall, type SlackApiStandIn } from '../../support/slack/slack-api-stand-in.js';
 import {
   sendBlockAction,
   sendBlockSuggestion,
@@ -17,10 +17,10 @@ import {
   type SendOptions,
   type SlackHttpResponse,
   type ViewSubmissionFields,
-} from '../../support/slack-requests.js';
+} from '../../support/slack/slack-requests.js';
 import { makeScratchDir, removeScratchDir } from '../../support/scratch-dirs.js';
-import type { ChannelSpec } from '../../support/slack-channels.js';
-import type { RateLimit } from '../../support/slack-rate-limits.js';
+import type { ChannelSpec } from '../../support/slack/slack-channels.js';
+import type { RateLimit } from '../../support/slack/slack-rate-limits.js';
 import { SlackBudget } from '../../../src/chat/slack/task-status/slack-budget.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { TASK_ACTIONS } from '../../../src/chat/slack/action-ids.js';
-import { resolveScheduleTime } from '../../../src/commands/schedule-time.js';
+import { resolveScheduleTime } from '../../../src/commands/grammar/schedule-time.js';
 import { ACTIONS, CALLBACKS } from '../../../src/chat/slack/ids.js';
 import { handleSubmission } from '../../../src/chat/slack/listeners/views/index.js';
 import { ACK_BUDGET_MS } from '../../../src/chat/slack/slack-deps.js';
@@ -8,9 +8,9 @@ import type { Submitter } from '../../../src/chat/slack/submissions/submission.j
 import { submitDeploy } from '../../../src/chat/slack/submissions/task-submissions.js';
 import type { TaskView } from '../../../src/core/views.js';
 import { makeRepo, type TestRepo } from '../../support/git-repo.js';
-import type { RecordedCall } from '../../support/slack-api-stand-in.js';
+import type { RecordedCall } from '../../support/slack/slack-api-stand-in.js';
 import { removeScratchDirs } from '../../support/scratch-dirs.js';
-import { unchangedValues } from '../../support/slack-view-state.js';
+import { unchangedValues } from '../../support/slack/slack-view-state.js';
 import { generateKeyPair } from '../../support/ssh-keys.js';
 import { ensureOpenSshServer, startSshd, type TestSshd } from '../../support/sshd.js';
 import { allText, buttons, CHANNEL, plainValue, startSlackHarness, USERS, type SlackHarness } from './slack-harness.js';

@@ -5,9 +5,9 @@ import { loadConfig } from '../../../src/config.js';
 import { silentLogger } from '../../../src/log.js';
 import { createRuntime, type Runtime } from '../../../src/runtime.js';
 import { makeScratchDir, removeScratchDirs } from '../../support/scratch-dirs.js';
-import { RESPONSE_URL_METHOD, startSlackApiStandIn, type SlackApiStandIn } from '../../support/slack-api-stand-in.js';
-import { SocketModeStandIn } from '../../support/slack-socket-stand-in.js';
-import { newTriggerId } from '../../support/slack-requests.js';
+import { RESPONSE_URL_METHOD, startSlackApiStandIn, type SlackApiStandIn } from '../../support/slack/slack-api-stand-in.js';
+import { SocketModeStandIn } from '../../support/slack/slack-socket-stand-in.js';
+import { newTriggerId } from '../../support/slack/slack-requests.js';
 
 /**
  * Socket Mode end to end: the real @slack/socket-mode client (inside Bolt) opens its connection

@@ -4,7 +4,7 @@ import { createTaskMessages } from '../../../src/chat/slack/task-status/index.js
 import type { TaskMessages } from '../../../src/chat/slack/task-status/task-messages.js';
 import { silentLogger } from '../../../src/log.js';
 import { createRuntimeFixture, type RuntimeFixture } from '../../support/runtime-fixture.js';
-import { startSlackApiStandIn, UPLOAD_METHOD } from '../../support/slack-api-stand-in.js';
+import { startSlackApiStandIn, UPLOAD_METHOD } from '../../support/slack/slack-api-stand-in.js';
 
 type StandIn = Awaited<ReturnType<typeof startSlackApiStandIn>>;
 const CHANNEL = 'C0DEPLOYS';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent, Project } from '../../../src/db/entities/index.js';
 import { projectFreeze } from '../../../src/core/gates/freeze-service.js';
-import { admin, bob, createTestDatabase, type TestDatabase } from '../../support/database.js';
+import { admin, bob, createTestDatabase, type TestDatabase } from '../../support/db/database.js';
 
 describe('FreezeService', () => {
   let db: TestDatabase;

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent, DeployTask } from '../../../src/db/entities/index.js';
 import { deploybotEnv, startDeploybot, type DeploybotProcess } from '../../chat/shell/support/deploybot-process.js';
-import { STORE_KINDS } from '../../support/database.js';
-import { usePostgres } from '../../support/use-postgres.js';
+import { STORE_KINDS } from '../../support/db/database.js';
+import { usePostgres } from '../../support/db/use-postgres.js';
 import { createRuntimeFixture, type RuntimeFixture } from '../../support/runtime-fixture.js';
 
 const LEASE_SECONDS = '2';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditEvent, DeployTask, Project, ReleaseHistory, Server } from '../../../src/db/entities/index.js';
-import { admin, createTestDatabase, STORE_KINDS, type TestDatabase } from '../../support/database.js';
-import { usePostgres } from '../../support/use-postgres.js';
+import { admin, createTestDatabase, STORE_KINDS, type TestDatabase } from '../../support/db/database.js';
+import { usePostgres } from '../../support/db/use-postgres.js';
 import { startRacers, type Racers } from '../../support/racers.js';
 
 const RACERS = 4;

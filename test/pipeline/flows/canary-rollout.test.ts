@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskHost } from '../../../src/db/entities/index.js';
-import { admin } from '../../support/database.js';
+import { admin } from '../../support/db/database.js';
 import { createDeployFixture, type DeployFixture } from '../../support/deploy-fixture.js';
 
 /** rollout=canary:<n|p%>: a first batch goes live and is checked, runs alone, then the rest follows; on real sshd. */

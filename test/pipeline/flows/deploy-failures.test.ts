@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeployTask, Project, TaskHost } from '../../../src/db/entities/index.js';
-import { admin } from '../../support/database.js';
+import { admin } from '../../support/db/database.js';
 import { BOT_SECRET, createDeployFixture, type DeployFixture } from '../../support/deploy-fixture.js';
 
 describe('a deploy that fails leaves every server on a complete release', () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskProgress } from '../../../src/chat/task-progress.js';
 import { Release, TaskHost } from '../../../src/db/entities/index.js';
-import { admin } from '../../support/database.js';
+import { admin } from '../../support/db/database.js';
 import { createDeployFixture, type DeployFixture } from '../../support/deploy-fixture.js';
 
 /**

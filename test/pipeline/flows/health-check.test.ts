@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TaskProgress } from '../../../src/chat/task-progress.js';
 import { taskMessage } from '../../../src/chat/slack/task-status/task-message-blocks.js';
 import { Release, TaskHost } from '../../../src/db/entities/index.js';
-import { admin } from '../../support/database.js';
+import { admin } from '../../support/db/database.js';
 import { createDeployFixture, type DeployFixture } from '../../support/deploy-fixture.js';
 
 /** health=<command>: run on each server after after_deploy, retried within health_timeout, on real sshd. */

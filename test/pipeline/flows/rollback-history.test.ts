@@ -1,7 +1,7 @@
 import { lstatSync, readlinkSync, renameSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { admin } from '../../support/database.js';
+import { admin } from '../../support/db/database.js';
 import { createDeployFixture, type DeployFixture } from '../../support/deploy-fixture.js';
 
 /** Rollback goes to what was live before, per each server's recorded history; never "the newest older directory". */

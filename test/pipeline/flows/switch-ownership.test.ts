@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunRecords, type SwitchKind } from '../../../src/store/run-records.js';
 import { LeaseLost } from '../../../src/store/store-errors.js';
-import { admin } from '../../support/database.js';
+import { admin } from '../../support/db/database.js';
 import { createDeployFixture, type DeployFixture } from '../../support/deploy-fixture.js';
 
 /** Which fault the wrapped store injects, switched per test. */

@@ -7,7 +7,7 @@ import { GitMirrors } from '../../../src/pipeline/git/git.js';
 import { makeRepo, type TestRepo } from '../../support/git-repo.js';
 import { makeScratchDir, removeScratchDirs } from '../../support/scratch-dirs.js';
 import { createRuntimeFixture, type RuntimeFixture } from '../../support/runtime-fixture.js';
-import { parseCommandOrThrow } from '../../../src/commands/commands.js';
+import { parseCommandOrThrow } from '../../../src/commands/grammar/commands.js';
 
 /** A repository as GitHub serves it: branches, tags, and a pull request's head under refs/pull/. */
 async function repoWithPullRequest(repo: TestRepo): Promise<string> {

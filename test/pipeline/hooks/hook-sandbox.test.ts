@@ -177,7 +177,7 @@ describe('the sandbox in help and config', () => {
     const { createAppContext } = await import('../../../src/app-context.js');
     const { loadConfig } = await import('../../../src/config.js');
     const { createRuntime } = await import('../../../src/runtime.js');
-    const { parseCommandOrThrow } = await import('../../../src/commands/commands.js');
+    const { parseCommandOrThrow } = await import('../../../src/commands/grammar/commands.js');
     const dataDir = makeScratchDir('deploybot-help-');
     const app = await createAppContext(loadConfig({ DEPLOYBOT_DATA_DIR: dataDir, DEPLOYBOT_LOG_LEVEL: 'error' }, dataDir));
     try {

@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
-import type { TaskEvent } from '../../../commands/command-outcome.js';
+import type { TaskEvent } from '../../../commands/replies/command-outcome.js';
 import type { TaskView } from '../../../core/views.js';
-import { approvalProgress, mention } from '../../../commands/formatting.js';
+import { approvalProgress, mention } from '../../../commands/replies/formatting.js';
 import { slackDate } from './slack-date.js';
 import { ACTIONS } from '../ids.js';
 import { LIMITS, truncate } from './text.js';

@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import type { Reply, ReplyBlock } from '../../../commands/reply.js';
+import type { Reply, ReplyBlock } from '../../../commands/replies/reply.js';
 import { LIMITS, splitText, truncate } from './text.js';
 import { codeBlock, plainText, safeMrkdwn } from './mrkdwn.js';
 

@@ -1,4 +1,4 @@
-import { formatTime } from '../../../commands/formatting.js';
+import { formatTime } from '../../../commands/replies/formatting.js';
 import { dateRef } from '../../../core/mention.js';
 
 /**

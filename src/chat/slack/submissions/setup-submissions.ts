@@ -1,6 +1,6 @@
 import { checkBeforeAdd, checkBeforeEdit, describeProject } from '../../../commands/handlers/project-handlers.js';
 import { describeServer } from '../../../commands/handlers/server-handlers.js';
-import type { Reply } from '../../../commands/reply.js';
+import type { Reply } from '../../../commands/replies/reply.js';
 import { HOOK_NAMES } from '../../../pipeline/stages.js';
 import { guard } from '../guard.js';
 import { slackErrorCode } from '../modals.js';

@@ -1,7 +1,7 @@
 import type { webApi } from '@slack/bolt';
 import type { Actor } from '../../../core/actor.js';
 import type { ErrorOutcome } from '../../../commands/command-executor.js';
-import type { Reply } from '../../../commands/reply.js';
+import type { Reply } from '../../../commands/replies/reply.js';
 import type { ViewMetadata } from '../metadata.js';
 import type { SlackDeps } from '../slack-deps.js';
 import { fieldErrors } from '../views/field-errors.js';

@@ -1,7 +1,7 @@
 import type { HookScripts } from '../../../core/views.js';
 import { HOOK_NAMES } from '../../../pipeline/stages.js';
-import type { CommandOutcome } from '../../../commands/command-outcome.js';
-import { reply as makeReply } from '../../../commands/reply.js';
+import type { CommandOutcome } from '../../../commands/replies/command-outcome.js';
+import { reply as makeReply } from '../../../commands/replies/reply.js';
 import { isVersionSentinel } from '../blocks/version-options.js';
 import { guard } from '../guard.js';
 import { announceTaskWhere, createsTask, tellUserReply } from '../present.js';

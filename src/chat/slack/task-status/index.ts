@@ -1,14 +1,14 @@
-import { releaseRefs, withRef } from '../../../core/release-lookup.js';
+import { releaseRefs, withRef } from '../../../core/tasks/release-lookup.js';
 import { webApi } from '@slack/bolt';
-import { summariseChanges } from '../../../core/change-summary.js';
+import { summariseChanges } from '../../../core/tasks/change-summary.js';
 import type { ProjectView } from '../../../core/views.js';
 import type { TaskStatus } from '../../../db/entities/index.js';
 import type { Logger } from '../../../log.js';
 import type { PipelineEvent } from '../../../pipeline/events.js';
 import { renderFlowPng } from '../../../render/index.js';
 import type { Runtime } from '../../../runtime.js';
-import { changeLines } from '../../../commands/change-lines.js';
-import { formatDuration, mention, STATUS_WORDS } from '../../../commands/formatting.js';
+import { changeLines } from '../../../commands/replies/change-lines.js';
+import { formatDuration, mention, STATUS_WORDS } from '../../../commands/replies/formatting.js';
 import { taskLine } from '../../../commands/handlers/task-handlers.js';
 import { TaskProgress } from '../../task-progress.js';
 import { slackErrorCode } from '../modals.js';

@@ -1,5 +1,5 @@
 import type { TaskView } from '../../../core/views.js';
-import { mention, shortSha } from '../../../commands/formatting.js';
+import { mention, shortSha } from '../../../commands/replies/formatting.js';
 import { linkRef } from '../../../core/mention.js';
 import { TASK_ACTIONS } from '../action-ids.js';
 import { plainText, safeMrkdwn } from '../blocks/mrkdwn.js';

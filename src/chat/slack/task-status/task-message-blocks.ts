@@ -1,9 +1,9 @@
-import { withRef } from '../../../core/release-lookup.js';
+import { withRef } from '../../../core/tasks/release-lookup.js';
 import type { HostStage, StageState, TaskStage } from '../../../pipeline/stages.js';
 import { HOST_STAGES, TASK_STAGES } from '../../../pipeline/stages.js';
 import { slackDate } from '../blocks/slack-date.js';
-import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords, approvalProgress } from '../../../commands/formatting.js';
-import { changeLines } from '../../../commands/change-lines.js';
+import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords, approvalProgress } from '../../../commands/replies/formatting.js';
+import { changeLines } from '../../../commands/replies/change-lines.js';
 import { taskLine } from '../../../commands/handlers/task-handlers.js';
 import type { TaskProgress } from '../../task-progress.js';
 import { TASK_ACTIONS } from '../action-ids.js';

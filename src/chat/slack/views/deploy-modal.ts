@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { HookScripts, ProjectView } from '../../../core/views.js';
 import { HOOK_NAMES, type HookName } from '../../../pipeline/stages.js';
-import { mention } from '../../../commands/formatting.js';
+import { mention } from '../../../commands/replies/formatting.js';
 import { LIMITS, truncate } from '../blocks/text.js';
 import { ACTIONS, CALLBACKS, INPUT } from '../ids.js';
 import { encodeMetadata, type ViewMetadata } from '../metadata.js';

@@ -1,6 +1,6 @@
 import type { ProjectView, TaskView } from '../../../core/views.js';
-import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/formatting.js';
-import { withRef } from '../../../core/release-lookup.js';
+import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS } from '../../../commands/replies/formatting.js';
+import { withRef } from '../../../core/tasks/release-lookup.js';
 import { safeMrkdwn } from '../blocks/mrkdwn.js';
 import { slackDate } from '../blocks/slack-date.js';
 

@@ -1,7 +1,7 @@
 import type { types } from '@slack/bolt';
 import type { HookScripts, ProjectView } from '../../../core/views.js';
 import { HOOK_NAMES, LOCAL_HOOKS, type HookName } from '../../../pipeline/stages.js';
-import type { HookSource } from '../../../commands/command-types.js';
+import type { HookSource } from '../../../commands/grammar/command-types.js';
 import { LIMITS } from '../blocks/text.js';
 import { CALLBACKS } from '../ids.js';
 import { encodeMetadata, type ViewMetadata } from '../metadata.js';

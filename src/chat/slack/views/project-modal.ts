@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import type { ProjectAddInput, ProjectEditInput } from '../../../core/project-schemas.js';
+import type { ProjectAddInput, ProjectEditInput } from '../../../core/projects/project-schemas.js';
 import type { ProjectView } from '../../../core/views.js';
 import { CALLBACKS, INPUT } from '../ids.js';
 import { encodeMetadata, type ViewMetadata } from '../metadata.js';

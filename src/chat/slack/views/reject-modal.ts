@@ -1,5 +1,5 @@
 import type { types } from '@slack/bolt';
-import { mention } from '../../../commands/formatting.js';
+import { mention } from '../../../commands/replies/formatting.js';
 import { CALLBACKS } from '../ids.js';
 import { encodeMetadata, type ViewMetadata } from '../metadata.js';
 import { context, modal, textInput } from './elements.js';

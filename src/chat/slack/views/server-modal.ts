@@ -1,6 +1,6 @@
 import { joinPastedKey } from './pasted-key.js';
 import type { types } from '@slack/bolt';
-import type { ServerAddInput, ServerEditInput } from '../../../core/server-schemas.js';
+import type { ServerAddInput, ServerEditInput } from '../../../core/servers/server-schemas.js';
 import type { ServerView } from '../../../core/views.js';
 import { CALLBACKS } from '../ids.js';
 import { encodeMetadata, type ViewMetadata } from '../metadata.js';

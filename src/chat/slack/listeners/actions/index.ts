@@ -1,10 +1,10 @@
 import type { App, BlockAction, ButtonAction, RespondFn, StaticSelectAction, webApi } from '@slack/bolt';
 import type { Actor } from '../../../../core/actor.js';
-import { describeStatus } from '../../../../core/task-status.js';
+import { describeStatus } from '../../../../core/tasks/task-status.js';
 import { UserError } from '../../../../errors.js';
-import type { Command } from '../../../../commands/command-types.js';
-import { mention } from '../../../../commands/formatting.js';
-import { errorReply } from '../../../../commands/reply.js';
+import type { Command } from '../../../../commands/grammar/command-types.js';
+import { mention } from '../../../../commands/replies/formatting.js';
+import { errorReply } from '../../../../commands/replies/reply.js';
 import { TASK_ACTIONS } from '../../action-ids.js';
 import { selfApprovalBlocks } from '../../blocks/decisions.js';
 import { guard } from '../../guard.js';

@@ -1,6 +1,6 @@
 import type { App, RespondFn, SlashCommand, webApi } from '@slack/bolt';
-import { parseCommand } from '../../../../commands/commands.js';
-import type { Reply } from '../../../../commands/reply.js';
+import { parseCommand } from '../../../../commands/grammar/commands.js';
+import type { Reply } from '../../../../commands/replies/reply.js';
 import { errorMessage } from '../../../../errors.js';
 import { selfApprovalBlocks } from '../../blocks/decisions.js';
 import { failure } from '../../guard.js';

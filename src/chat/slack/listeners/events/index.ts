@@ -1,6 +1,6 @@
 import type { App } from '@slack/bolt';
 import type { SlackDeps } from '../../slack-deps.js';
-import { releaseRefs } from '../../../../core/release-lookup.js';
+import { releaseRefs } from '../../../../core/tasks/release-lookup.js';
 import { homeView, type HomeProject } from '../../views/home-view.js';
 
 /** The App Home tab is drawn each time a person opens it: what is live, and the recent deploys. */

@@ -7,7 +7,7 @@ import { ACK_BUDGET_MS, type SlackDeps } from '../../slack-deps.js';
 import { submitProjectAdd, submitProjectEdit, submitProjectHooks, submitServerAdd, submitServerEdit } from '../../submissions/setup-submissions.js';
 import type { Submission, Submitter } from '../../submissions/submission.js';
 import { submitDeploy, submitReject } from '../../submissions/task-submissions.js';
-import type { Reply } from '../../../../commands/reply.js';
+import type { Reply } from '../../../../commands/replies/reply.js';
 import { readDeployForm } from '../../views/deploy-modal.js';
 import type { StateValues } from '../../views/view-state.js';
 
