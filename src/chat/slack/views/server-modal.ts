@@ -69,23 +69,9 @@ export function serverModal(options: { server?: ServerView; metadata: ViewMetada
 
 /** The add form's values in the service's vocabulary (validation is the service's job). */
 export function readServerAdd(values: StateValues): ServerAddInput {
-  const input: ServerAddInput = {
-    name: text(values, 'name') ?? '',
-    hostname: text(values, 'hostname') ?? '',
-    username: text(values, 'username') ?? '',
-    authKind: (selected(values, 'authKind') ?? 'key') as ServerAddInput['authKind'],
-    labels: list(values, 'labels'),
-  };
-  const port = text(values, 'port');
-  if (port !== undefined) input.port = port;
+  const input: ServerAddInput = { name: text(values, 'name') ?? '', ...readConnection(values), ...readSecrets(values) };
   const keyPath = text(values, 'keyPath');
   if (keyPath !== undefined) input.keyPath = keyPath;
-  const privateKey = joinPastedKey(text(values, 'privateKey'), text(values, 'privateKeyMore'));
-  if (privateKey !== undefined) input.privateKey = privateKey;
-  const passphrase = text(values, 'passphrase');
-  if (passphrase !== undefined) input.passphrase = passphrase;
-  const password = text(values, 'password');
-  if (password !== undefined) input.password = password;
   return input;
 }
 
@@ -94,20 +80,31 @@ export function readServerAdd(values: StateValues): ServerAddInput {
  * an emptied key path clears it; empty secrets are left out, which keeps the stored ones.
  */
 export function readServerEdit(values: StateValues): ServerEditInput {
-  const input: ServerEditInput = {
+  const input: ServerEditInput = { ...readConnection(values), ...readSecrets(values) };
+  if (hasBlock(values, 'keyPath')) input.keyPath = text(values, 'keyPath') ?? null;
+  return input;
+}
+
+/** The settings both forms send as they are; an empty port is left out (the service's default). */
+function readConnection(values: StateValues) {
+  const port = text(values, 'port');
+  return {
     hostname: text(values, 'hostname') ?? '',
     username: text(values, 'username') ?? '',
-    authKind: (selected(values, 'authKind') ?? 'key') as ServerEditInput['authKind'],
+    authKind: (selected(values, 'authKind') ?? 'key') as ServerAddInput['authKind'],
     labels: list(values, 'labels'),
+    ...(port !== undefined ? { port } : {}),
   };
-  const port = text(values, 'port');
-  if (port !== undefined) input.port = port;
-  if (hasBlock(values, 'keyPath')) input.keyPath = text(values, 'keyPath') ?? null;
+}
+
+/** Only the secrets that were typed: an empty one is never sent (on edit it keeps the stored one). */
+function readSecrets(values: StateValues): Pick<ServerAddInput, 'privateKey' | 'passphrase' | 'password'> {
+  const secrets: Pick<ServerAddInput, 'privateKey' | 'passphrase' | 'password'> = {};
   const privateKey = joinPastedKey(text(values, 'privateKey'), text(values, 'privateKeyMore'));
-  if (privateKey !== undefined) input.privateKey = privateKey;
+  if (privateKey !== undefined) secrets.privateKey = privateKey;
   const passphrase = text(values, 'passphrase');
-  if (passphrase !== undefined) input.passphrase = passphrase;
+  if (passphrase !== undefined) secrets.passphrase = passphrase;
   const password = text(values, 'password');
-  if (password !== undefined) input.password = password;
-  return input;
+  if (password !== undefined) secrets.password = password;
+  return secrets;
 }
