@@ -40,6 +40,13 @@ describe.each(STORE_KINDS)('tasks owned by the database, across processes, on %s
     }
   };
   const marker = (i: number) => join(f.servers[i]!.hostDir, `.after-web-${i + 1}`);
+  /** An after_deploy that waits for a file the test creates: however slow the machine, the first
+   * task is still running when the test needs it to be. */
+  const gatedAfterDeploy = async (): Promise<{ open: () => void }> => {
+    const gate = join(mkdtempSync(join(tmpdir(), 'deploybot-gate-')), 'open');
+    await setAfterDeploy(`for i in $(seq 600); do [ -e '${gate}' ] && break; sleep 0.1; done`);
+    return { open: () => writeFileSync(gate, '') };
+  };
 
   it('a one-shot killed with SIGKILL mid-deploy is recovered by the next command on that project, with no bot running', async () => {
     await setAfterDeploy('touch "$DEPLOY_PATH/.after-$DEPLOY_SERVER"; sleep 120');
@@ -65,7 +72,7 @@ describe.each(STORE_KINDS)('tasks owned by the database, across processes, on %s
   }, 120_000);
 
   it('a bot started while a one-shot runs a task neither steals nor interrupts it, and runs what waits after it', async () => {
-    await setAfterDeploy('sleep 3');
+    const gate = await gatedAfterDeploy();
     const before = await latestTaskId();
     const cli = oneShot(['app', 'v1']);
     await waitUntil('the one-shot claimed its task', async () => (await latestTaskId()) > before && (await task(before + 1)).status === 'running');
@@ -75,6 +82,9 @@ describe.each(STORE_KINDS)('tasks owned by the database, across processes, on %s
     await bot.waitFor('deploybot>', { timeoutMs: 30_000 });
     bot.send('app v2');
     await bot.waitFor(/Deploy #\d+ of app v2 .* is queued \(position 1\): it starts when deploy #\d+ finishes/, { timeoutMs: 30_000 });
+    // The bot has had a whole start-up (lease recovery, dispatch) to steal the task: it must not have.
+    expect((await task(before + 1)).status).toBe('running');
+    gate.open();
     const exit = await cli.exited;
     expect(exit.code, exit.stdout + exit.stderr).toBe(0);
     const first = await task(before + 1);
@@ -94,14 +104,13 @@ describe.each(STORE_KINDS)('tasks owned by the database, across processes, on %s
   it('a one-shot queued behind another process’s task starts and ends by itself when the first ends', async () => {
     // The first deploy's after_deploy waits for a gate the test opens once the second command has
     // said it is queued: however slow the machine, the second one finds the first still running.
-    const gate = join(mkdtempSync(join(tmpdir(), 'deploybot-gate-')), 'open');
-    await setAfterDeploy(`for i in $(seq 600); do [ -e '${gate}' ] && break; sleep 0.1; done`);
+    const gate = await gatedAfterDeploy();
     const before = await latestTaskId();
     const first = oneShot(['app', 'v1']);
     await waitUntil('the first one-shot claimed its task', async () => (await latestTaskId()) > before && (await task(before + 1)).status === 'running');
     const second = oneShot(['app', 'v2']);
     await second.waitFor(/is queued \(position 1\): it starts when deploy #\d+ finishes/, { timeoutMs: 60_000 });
-    writeFileSync(gate, '');
+    gate.open();
     const [a, b] = await Promise.all([first.exited, second.exited]);
     expect(a.code, a.stdout + a.stderr).toBe(0);
     expect(b.code, b.stdout + b.stderr).toBe(0);

@@ -123,18 +123,26 @@ describe('relay distribution between servers', () => {
     const id = ++taskId;
     const delivery = await start(id, events);
     await servers[1]!.kill();
-    const started = Date.now();
-    const results = await run(delivery, fleet().map((h) => h.name), id);
-    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
-    expect(Date.now() - started).toBeLessThan(15_000);
-    const finalSource = (h: string) => events.filter((e) => e.type === 'source' && e.host === h).at(-1);
-    expect(finalSource('web-2')).toMatchObject({ source: { kind: 'peer', name: 'web-0' } });
-    for (const i of [0, 2, 3]) {
-      expect(readFileSync(join(servers[i]!.hostDir, `releases/r${id}/index.js`), 'utf8')).toBe('console.log("relayed")\n');
-      expectNothingLeft(servers[i]!, id);
+    try {
+      const started = Date.now();
+      const results = await run(delivery, fleet().map((h) => h.name), id);
+      expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+      expect(Date.now() - started).toBeLessThan(15_000);
+      // web-2 re-attaches up the chain (web-0) or, when web-0 is busy or slow on a loaded machine,
+      // to the bot: either way never to the dead web-1.
+      const finalSource = (h: string) => events.filter((e) => e.type === 'source' && e.host === h).at(-1);
+      const web2 = finalSource('web-2');
+      expect(web2?.type === 'source' ? web2.source : undefined).toSatisfy(
+        (source: { kind: string; name?: string } | undefined) => source?.kind === 'bot' || (source?.kind === 'peer' && source.name === 'web-0'),
+      );
+      for (const i of [0, 2, 3]) {
+        expect(readFileSync(join(servers[i]!.hostDir, `releases/r${id}/index.js`), 'utf8')).toBe('console.log("relayed")\n');
+        expectNothingLeft(servers[i]!, id);
+      }
+    } finally {
+      // The dead server's leftovers go with the next deploy of the project; the next tests need it up.
+      servers[1] = await startSshd({ authorizedKey: key.publicKey, deployRoot: ROOT, privateHome: true });
     }
-    // The dead server's leftovers go with the next deploy of the project.
-    servers[1] = await startSshd({ authorizedKey: key.publicKey, deployRoot: ROOT, privateHome: true });
   }, 60_000);
 
   it('leftovers of a crashed stage (key line, stage directory) are removed by the next stage of the project', async () => {
