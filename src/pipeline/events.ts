@@ -71,9 +71,18 @@ export type PipelineEvent =
 export type PipelineEventType = PipelineEvent['type'];
 export type PipelineListener = (event: PipelineEvent) => void;
 
+/** How many finished tasks the bus remembers for late waiters (a few hours of a busy bot). */
+const REMEMBERED_FINISHES = 500;
+
 /** A typed event bus. A listener that throws is reported, never allowed to break a deploy. */
 export class PipelineEvents {
   private readonly emitter = new EventEmitter();
+  /**
+   * The last tasks' final events: a waiter that subscribes after the task ended (it finished
+   * while the waiter was still reading its Slack message, say) gets the outcome instead of
+   * waiting forever.
+   */
+  private readonly finished = new Map<number, Extract<PipelineEvent, { type: 'task.finished' }>>();
 
   constructor(private readonly onListenerError: (err: unknown, event: PipelineEvent) => void = () => {}) {
     this.emitter.setMaxListeners(100);
@@ -92,6 +101,7 @@ export class PipelineEvents {
   }
 
   emit(event: PipelineEvent): void {
+    if (event.type === 'task.finished') this.remember(event);
     for (const listener of this.emitter.listeners('event') as PipelineListener[]) {
       try {
         listener(event);
@@ -101,8 +111,10 @@ export class PipelineEvents {
     }
   }
 
-  /** Resolves with the task's final event. */
+  /** Resolves with the task's final event, at once when it has already been emitted. */
   waitForFinish(taskId: number): Promise<Extract<PipelineEvent, { type: 'task.finished' }>> {
+    const known = this.finished.get(taskId);
+    if (known) return Promise.resolve(known);
     return new Promise((resolve) => {
       const off = this.onTask(taskId, (event) => {
         if (event.type === 'task.finished') {
@@ -111,5 +123,11 @@ export class PipelineEvents {
         }
       });
     });
+  }
+
+  private remember(event: Extract<PipelineEvent, { type: 'task.finished' }>): void {
+    this.finished.delete(event.taskId);
+    this.finished.set(event.taskId, event);
+    if (this.finished.size > REMEMBERED_FINISHES) this.finished.delete(this.finished.keys().next().value!);
   }
 }
