@@ -156,6 +156,8 @@ export class TaskProgress {
       case 'distribution.note':
         return false;
       case 'canary.started':
+      case 'canary.awaiting_promotion':
+      case 'canary.promoted':
       case 'canary.passed':
         return false;
       case 'host.rolled_back': {
