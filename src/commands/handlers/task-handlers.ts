@@ -14,7 +14,7 @@ import { UserError } from '../../errors.js';
 import { reply, withData, type Reply, type ReplyBlock } from '../replies/reply.js';
 import { resolveScheduleTime } from '../grammar/schedule-time.js';
 
-type TaskCommand = CommandOf<'deploy' | 'tasks' | 'status' | 'cancel' | 'retry' | 'rollback' | 'refs' | 'releases' | 'approve' | 'reject'>;
+type TaskCommand = CommandOf<'deploy' | 'tasks' | 'status' | 'cancel' | 'retry' | 'rollback' | 'refs' | 'releases' | 'approve' | 'reject' | 'promote'>;
 
 /** One line that says everything about a task: the Slack fallback text and the shell's summary. */
 export function taskLine(t: TaskView, refs: ReadonlyMap<string, string> = new Map()): string {
@@ -175,6 +175,13 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
         if (err instanceof SelfApprovalNeedsConfirmation) return { kind: 'confirm-self-approval', taskId: err.taskId, reply: withData(reply(err.message), { taskId: err.taskId, needsConfirmation: true }) };
         throw err;
       }
+    }
+    case 'promote': {
+      const task = await services.tasks.promote(actor, command.taskId, command.override !== undefined ? { override: command.override } : {}, now);
+      // The runner waiting for it, if it runs here, goes on at once (elsewhere: at its next look).
+      deps.coordinator.taskChanged(task.id);
+      const why = task.promoteReason ? ` (${task.promoteReason})` : '';
+      return taskOutcome('promoted', task, withData(reply(`${mention(actor.id)} promoted deploy #${task.id}${why}: the rest of its servers follow its canary.`), { task }));
     }
     case 'reject': {
       const task = await services.tasks.reject(actor, command.taskId, command.reason, now);
