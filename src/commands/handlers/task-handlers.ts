@@ -110,7 +110,11 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
       const { task, wasRunning } = await services.tasks.cancel(actor, command.taskId);
       if (wasRunning) {
         deps.coordinator.cancelRunning(task.id);
-        return taskOutcome('cancel-requested', task, withData(reply(`Cancelling deploy #${task.id}: it stops at the next safe point and leaves every server on a complete release.`), { task }));
+        // A prod canary waiting for its Promote goes back; the rest never switched.
+        const words = task.canaryPassedAt && !task.promotedBy
+          ? 'its canary is switched back to its previous release; the other servers were never switched'
+          : 'it stops at the next safe point and leaves every server on a complete release';
+        return taskOutcome('cancel-requested', task, withData(reply(`Cancelling deploy #${task.id}: ${words}.`), { task }));
       }
       return taskOutcome('cancelled', task, withData(reply(`Cancelled deploy #${task.id}.`), { task }));
     }

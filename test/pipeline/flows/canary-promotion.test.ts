@@ -95,6 +95,22 @@ describe('canary promotion on a prod project', () => {
     expect(rolledBack).toEqual(['web-1']);
   });
 
+  it('a cancel during a test project’s timed canary_wait switches the canary back too', async () => {
+    await f.db.services().projects.edit(admin, 'app', { environment: 'test', canaryWait: 30 });
+    const before = [f.current(0), f.current(1), f.current(2)];
+    const task = await f.start('v3');
+    await waitFor(task.id, 'canary.started');
+    await waitFor(task.id, 'fleet.switched');
+    const finished = f.events.waitForFinish(task.id);
+    await f.db.services().tasks.cancel(admin, task.id);
+    const outcome = await finished;
+    expect(outcome.status).toBe('cancelled');
+    expect(outcome.error).toBe('cancelled; web-1 switched back to its previous release; 2 other servers never switched');
+    expect([f.current(0), f.current(1), f.current(2)]).toEqual(before);
+    // Well before the 30 s wait ran out: the cancel ends the wait.
+    expect(outcome.durationMs).toBeLessThan(25_000);
+  });
+
   it('a test project keeps the timed wait: no Promote asked', async () => {
     await f.db.services().projects.edit(admin, 'app', { environment: 'test', canaryWait: 0 });
     const { task, outcome } = await f.deploy('v3');
