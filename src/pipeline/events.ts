@@ -32,7 +32,7 @@ export type PipelineEvent =
   | { type: 'fleet.switched'; taskId: number; release: string | null; servers: number; of: number; skewMs: number; durationMs: number; at: Date }
   | { type: 'host.rolled_back'; taskId: number; host: string; release: string | null; at: Date }
   /** Canary first: these servers go live first and run alone for waitMs before the rest follows. */
-  | { type: 'canary.started'; taskId: number; hosts: string[]; waitMs: number; at: Date }
+  | { type: 'canary.started'; taskId: number; hosts: string[]; waitMs: number; /** The rest also waits for a person's Promote (prod). */ needsPromotion?: boolean; at: Date }
   /**
    * Canary first on a project that needs a Promote (prod): the canary switched, ran after_deploy and
    * passed its health check; the rest waits until an approver promotes it, and at least minWaitMs.

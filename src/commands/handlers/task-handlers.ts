@@ -41,6 +41,11 @@ export function describeTask(t: TaskView, hosts: TaskHost[], timeZone: string, r
   const progress = approvalProgress(t);
   if (progress) fields.push(['Approvals', progress]);
   else if (approvalWorthShowing(t)) fields.push(['Approved by', mention(t.approvedBy!)]);
+  if (t.promotedBy) fields.push(['Promoted by', `${mention(t.promotedBy)}${t.promoteReason ? ` (${t.promoteReason})` : ''}`]);
+  else if (t.status === 'running' && t.canaryPassedAt && !t.cancelledBy) {
+    const canary = hosts.filter((h) => h.stages.switch?.state === 'done').map((h) => h.serverName);
+    fields.push(['Canary', `healthy${canary.length ? ` on ${canary.join(', ')}` : ''}; waiting for an approver to Promote (\`promote ${t.id}\`)`]);
+  }
   if (t.rejectedBy) fields.push(['Rejected by', `${mention(t.rejectedBy)}: ${t.rejectReason ?? ''}`]);
   if (t.scheduledAt) fields.push(['Scheduled', formatTime(t.scheduledAt, timeZone)]);
   const waiting = queue ? waitingWords(t.project, queue) : '';

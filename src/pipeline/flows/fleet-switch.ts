@@ -62,7 +62,7 @@ async function runCanaryFirst(ctx: RunContext, phase: SwitchPhase, size: number)
   const { plan } = ctx;
   const first = ctx.hosts.slice(0, size);
   const rest = ctx.hosts.slice(size);
-  ctx.emit({ type: 'canary.started', hosts: first.map((h) => h.name), waitMs: plan.project.canary!.waitMs });
+  ctx.emit({ type: 'canary.started', hosts: first.map((h) => h.name), waitMs: plan.project.canary!.waitMs, needsPromotion: Boolean(plan.promotion) });
   await switchFleet(ctx, first, phase);
   if (ctx.fenced) throw new LeaseLost(plan.taskId);
   for (const host of first) if (!host.switched) skipFinish(ctx, host);
