@@ -51,6 +51,8 @@ export interface RuntimeOptions {
   lane?: DispatchLane;
   /** How often to look for ready tasks and expired leases. */
   pollMs?: number;
+  /** How often a deploy waiting for its Promote looks in the database (default 1 s). */
+  promotionPollMs?: number;
   /** Tests: wraps the runner's fenced writes to inject store faults. */
   records?: RunRecordsFactory;
   /** Tests: a sandbox made another way (e.g. without bubblewrap). */
@@ -77,7 +79,7 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
     hookTimeoutMs: options.hookTimeoutMs ?? DEFAULT_HOOK_TIMEOUT_MS,
     hookSandbox,
   });
-  const coordinator = new DeployCoordinator({ orm: app.orm, runner, events, log: app.log, redactor: app.redactor, secrets: app.secrets, defaultKeyPath: app.config.sshKeyPath, lane: options.lane ?? 'all', pollMs: options.pollMs });
+  const coordinator = new DeployCoordinator({ orm: app.orm, runner, events, log: app.log, redactor: app.redactor, secrets: app.secrets, defaultKeyPath: app.config.sshKeyPath, lane: options.lane ?? 'all', pollMs: options.pollMs, ...(options.promotionPollMs ? { promotionPollMs: options.promotionPollMs } : {}) });
   const chat: CommandDeps = {
     app,
     coordinator,
@@ -117,7 +119,17 @@ export function createRuntime(app: AppContext, options: RuntimeOptions = {}): Ru
       await coordinator.dispatch();
       coordinator.startTicker();
       // PostgreSQL: hear of tasks other processes create or finish at once (the ticker stays the net).
-      if (app.config.database.kind === 'postgresql' && !feed) feed = listenForTaskChanges(app.orm, nudge, app.log);
+      if (app.config.database.kind === 'postgresql' && !feed) {
+        feed = listenForTaskChanges(
+          app.orm,
+          (taskId) => {
+            // A deploy running here that waits for its Promote hears it at once.
+            coordinator.taskChanged(taskId);
+            nudge();
+          },
+          app.log,
+        );
+      }
       if (coordinator.lane === 'all') scheduler.start();
       return interrupted;
     },

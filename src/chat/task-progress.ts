@@ -53,6 +53,11 @@ export class TaskProgress {
   queue?: QueueState | null;
   /** The ref each release id shown was deployed from (rollback targets, the result). */
   releaseRefs?: ReadonlyMap<string, string>;
+  /**
+   * Canary first: the servers that go live first, and where the deploy stands with them (a prod
+   * deploy waits for a Promote once they passed). restUntil: when the rest follows, once promoted.
+   */
+  canary?: { hosts: string[]; state: 'running' | 'awaiting_promotion' | 'promoted' | 'passed'; restUntil?: number };
 
   constructor(task: TaskView, hostNames: readonly string[] = []) {
     this.task = { ...task };
@@ -78,6 +83,11 @@ export class TaskProgress {
     // The fleet-wide switch's skew, from when each server's switch was recorded done.
     const switchedAt = rows.map((r) => r.stages.switch).filter((t) => t?.state === 'done' && t.finishedAt).map((t) => Date.parse(t!.finishedAt!));
     if (switchedAt.length) progress.fleetSwitch = { servers: switchedAt.length, of: rows.length, skewMs: Math.max(...switchedAt) - Math.min(...switchedAt) };
+    // A prod canary that passed (seen only in the database): it waits for its Promote, or had it.
+    if (task.canaryPassedAt && task.status === 'running') {
+      const hosts = rows.filter((r) => r.stages.switch?.state === 'done').map((r) => r.serverName);
+      progress.canary = { hosts, state: task.promotedBy ? 'promoted' : 'awaiting_promotion' };
+    }
     const started = task.status !== 'pending' && task.status !== 'awaiting_approval' && task.status !== 'approved' && task.status !== 'scheduled' && task.status !== 'rejected';
     if (started) for (const stage of TASK_STAGES) progress.taskStages[stage] = { state: task.commit || stage === 'start' ? 'done' : 'skipped' };
     if (task.finishedAt) {
@@ -156,8 +166,21 @@ export class TaskProgress {
       case 'distribution.note':
         return false;
       case 'canary.started':
+        this.canary = { hosts: [...event.hosts], state: 'running' };
+        return true;
+      case 'canary.awaiting_promotion':
+        this.canary = { hosts: [...event.hosts], state: 'awaiting_promotion' };
+        this.task.canaryPassedAt = event.at;
+        return true;
+      case 'canary.promoted':
+        this.canary = { hosts: [...event.hosts], state: 'promoted', restUntil: at + event.restInMs };
+        this.task.promotedBy = event.by;
+        this.task.promotedAt = event.at;
+        this.task.promoteReason = event.reason;
+        return true;
       case 'canary.passed':
-        return false;
+        this.canary = { hosts: [...event.hosts], state: 'passed' };
+        return true;
       case 'host.rolled_back': {
         const host = this.hosts.get(event.host);
         if (host) host.rolledBack = true;
@@ -179,6 +202,34 @@ export class TaskProgress {
       case 'host.key.pinned':
         return false;
     }
+  }
+
+  /**
+   * A running prod deploy whose canary passed and that nobody promoted yet (nor asked to cancel):
+   * what the Promote button and the "waiting for an approver" line show.
+   */
+  get awaitingPromotion(): boolean {
+    const t = this.task;
+    if (t.status !== 'running' || t.promotedBy || t.cancelledBy) return false;
+    return this.canary ? this.canary.state === 'awaiting_promotion' : Boolean(t.canaryPassedAt);
+  }
+
+  /**
+   * Where the canary stands, in words (null: no canary, or nothing to say any more):
+   * "canary healthy on web-1; waiting for an approver to Promote", "… promoted by @bob: the rest follows".
+   */
+  canaryWords(now: Date = new Date(), who: (id: string) => string = (id) => `@${id}`): string | null {
+    const c = this.canary;
+    const t = this.task;
+    if (!c || t.status !== 'running' || c.state === 'running' || c.state === 'passed') return null;
+    const on = c.hosts.length ? ` on ${c.hosts.length > 3 ? `${c.hosts.slice(0, 3).join(', ')} and ${c.hosts.length - 3} more` : c.hosts.join(', ')}` : '';
+    if (c.state === 'awaiting_promotion') {
+      if (t.cancelledBy) return `canary healthy${on}; being cancelled: it switches back`;
+      return `canary healthy${on}; waiting for an approver to Promote`;
+    }
+    const left = c.restUntil !== undefined ? c.restUntil - now.getTime() : 0;
+    const by = t.promotedBy ? ` by ${who(t.promotedBy)}` : '';
+    return `canary healthy${on}; promoted${by}: the rest follows${left > 1000 ? ` in ${Math.ceil(left / 1000)} s (canary_wait)` : ''}`;
   }
 
   /** How many servers are past / at / failed in a host stage: "upload 14/20". */

@@ -114,6 +114,7 @@ export class CommandExecutor {
       case 'releases':
       case 'approve':
       case 'reject':
+      case 'promote':
         return handleTaskCommand(command, actor, services, this.deps, options.channel, options.timeZone);
       case 'freeze-add':
       case 'freeze-list':

@@ -85,6 +85,12 @@ export interface TaskView {
   fromRelease?: string | null;
   /** The process running the task (while it runs), e.g. `cli@web-1:4242#…`. */
   owner?: string | null;
+  /** Canary first on prod: when the canary passed (then it waits for a Promote), and who promoted it. */
+  canaryPassedAt?: Date | null;
+  promotedBy?: string | null;
+  promotedAt?: Date | null;
+  /** An admin's reason for promoting their own deploy. */
+  promoteReason?: string | null;
   error: string | null;
   hooks: HookScripts;
   slack: { channel: string; ts: string } | null;
@@ -174,6 +180,10 @@ export function taskView(t: DeployTask): TaskView {
     targetRelease: t.targetRelease ?? null,
     fromRelease: t.fromRelease ?? null,
     owner: t.status === 'running' ? (t.ownerId ?? null) : null,
+    canaryPassedAt: t.canaryPassedAt ?? null,
+    promotedBy: t.promotedBy ?? null,
+    promotedAt: t.promotedAt ?? null,
+    promoteReason: t.promoteReason ?? null,
     error: t.error ?? null,
     hooks: projectHooks(t),
     slack: t.slackChannel && t.slackMessageTs ? { channel: t.slackChannel, ts: t.slackMessageTs } : null,

@@ -13,6 +13,23 @@ export interface PlannedHost {
   internalAddress?: string | null;
 }
 
+/** Who promoted a canary, as recorded in the database by whichever process took the click. */
+export interface Promotion {
+  by: string;
+  at: Date;
+  /** An admin's reason (promoting their own deploy); null for an approver's Promote. */
+  reason: string | null;
+}
+
+/**
+ * The core's answer to "may the rest follow?" for a deploy that needs a person's Promote after its
+ * canary passed (a prod project): the runner asks it, and the core looks in the database.
+ */
+export interface PromotionGate {
+  /** Resolves once someone promoted the task, in any process; rejects with the signal's reason when it aborts. */
+  wait(signal: AbortSignal): Promise<Promotion>;
+}
+
 export interface DeployPlan {
   taskId: number;
   kind: 'deploy' | 'rollback';
@@ -32,6 +49,11 @@ export interface DeployPlan {
     /** Canary first: how many servers go live first, and how long they run alone; none: all at once. */
     canary?: { count: number; percent: boolean; waitMs: number } | null;
   };
+  /**
+   * Canary first on a project that needs a person's go-ahead (prod): after the canary passed, the
+   * rest waits for this (and for at least `canary.waitMs`). None: the canary's wait is timed only.
+   */
+  promotion?: PromotionGate | null;
   ref: string;
   /** The commit pinned at request time (what the approver saw); null: resolve `ref` when running. */
   commit: string | null;

@@ -32,7 +32,15 @@ export type PipelineEvent =
   | { type: 'fleet.switched'; taskId: number; release: string | null; servers: number; of: number; skewMs: number; durationMs: number; at: Date }
   | { type: 'host.rolled_back'; taskId: number; host: string; release: string | null; at: Date }
   /** Canary first: these servers go live first and run alone for waitMs before the rest follows. */
-  | { type: 'canary.started'; taskId: number; hosts: string[]; waitMs: number; at: Date }
+  | { type: 'canary.started'; taskId: number; hosts: string[]; waitMs: number; /** The rest also waits for a person's Promote (prod). */ needsPromotion?: boolean; at: Date }
+  /**
+   * Canary first on a project that needs a Promote (prod): the canary switched, ran after_deploy and
+   * passed its health check; the rest waits until an approver promotes it, and at least minWaitMs.
+   */
+  | { type: 'canary.awaiting_promotion'; taskId: number; hosts: string[]; minWaitMs: number; at: Date }
+  /** Someone promoted the canary (reason: an admin's, for their own deploy); the rest follows in restInMs. */
+  | { type: 'canary.promoted'; taskId: number; hosts: string[]; by: string; reason: string | null; restInMs: number; at: Date }
+  /** The canary ran alone long enough (and was promoted, where that is needed): the rest follows now. */
   | { type: 'canary.passed'; taskId: number; hosts: string[]; at: Date }
   | { type: 'output'; taskId: number; host: string | null; stage: TaskStage | HostStage; stream: 'stdout' | 'stderr'; line: string; at: Date }
   | {

@@ -77,6 +77,13 @@ export class RunRecords {
     });
   }
 
+  /** Canary first: the canary passed, and the deploy now waits for a Promote (which any process may record). */
+  markCanaryPassed(at: Date): Promise<void> {
+    return this.fenced(async (em) => {
+      await em.nativeUpdate(DeployTask, { id: this.taskId }, { canaryPassedAt: at, lastProgressAt: at });
+    });
+  }
+
   touch(at: Date): Promise<void> {
     return this.fenced(async (em) => {
       await em.nativeUpdate(DeployTask, { id: this.taskId }, { lastProgressAt: at });

@@ -387,6 +387,17 @@ describe('task and project operations', () => {
     expect(fail(`${verb} 12 13`).error).toBe('Unexpected `13`.');
   });
 
+  it('promote <task> [override="why"]: an admin promoting their own deploy says why', () => {
+    expect(fields(ok('promote #12', 'promote'))).toEqual({ kind: 'promote', taskId: 12 });
+    expect(fields(ok('promote 12 override="nobody else is on call"', 'promote'))).toEqual({ kind: 'promote', taskId: 12, override: 'nobody else is on call' });
+    expect(fail('promote').error).toBe('Missing <task>.');
+    expect(fail('promote 12 now').error).toBe('Unexpected `now`. An admin promoting their own deploy writes `promote 12 override="why"`.');
+    expect(fail('promote 12 reason=x').error).toBe('Unknown option `reason=` for `promote`. Options: override=.');
+    expect(fail('promote 12 override=""').error).toBe('Say why you override: `override="why"`.');
+    expect(fail('promote 12 override=a override=b').error).toBe('Option `override=` is given twice.');
+    expect(fail('promote 12 now').usage).toBe(usageFor('promote'));
+  });
+
   it('reject <task> <reason…> keeps the reason as typed', () => {
     expect(fields(ok("reject #12 don't ship on a Friday", 'reject'))).toEqual({ kind: 'reject', taskId: 12, reason: "don't ship on a Friday" });
     expect(ok('reject 12 "tests are red"', 'reject').reason).toBe('tests are red');

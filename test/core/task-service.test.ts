@@ -139,6 +139,56 @@ describe.each(STORE_KINDS)('TaskService on %s', (kind) => {
     await expect(db.services().tasks.cancel(bob, task.id)).rejects.toThrow(/nothing to cancel/);
   });
 
+  it('promotes a prod canary once it passed: an approver who did not request it, or an admin with a reason (audited); one winner', async () => {
+    await db.services().projects.edit(admin, 'api', { rollout: 'canary:1' });
+    const text = (p: Promise<unknown>) => p.then(() => 'no error', (err: Error) => marksAsText(err.message));
+    const running = async (requester: Actor, ref: string, passed = true) => {
+      const t = await db.services().tasks.requestDeploy(requester, { project: 'api', ref });
+      await db.em().nativeUpdate(DeployTask, { id: t.id }, { status: 'running', ownerId: 'bot@test', canaryPassedAt: passed ? new Date() : null });
+      return t;
+    };
+    const queued = await db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v1' });
+    expect(await text(db.services().tasks.promote(alice, queued.id))).toBe(`Deploy #${queued.id} is waiting for approval: it has not started, so there is no canary to promote yet.`);
+    await db.em().nativeUpdate(DeployTask, { id: queued.id }, { status: 'cancelled' });
+
+    const early = await running(bob, 'v2', false);
+    expect(await text(db.services().tasks.promote(alice, early.id))).toMatch(/is not waiting for a Promote yet: its canary has not passed its checks/);
+    await db.em().nativeUpdate(DeployTask, { id: early.id }, { status: 'failed' });
+
+    const t = await running(bob, 'v3');
+    expect(await text(db.services().tasks.promote(bob, t.id))).toBe(`You requested deploy #${t.id}, so you cannot promote it yourself: ask another approver (<@${alice.id}>, <@${admin.id}>).`);
+    expect(await text(db.services().tasks.promote(carol, t.id))).toBe(`Only the approvers of api (<@${alice.id}>, <@${admin.id}>) can promote deploy #${t.id}.`);
+    expect(await text(db.services().tasks.promote(alice, t.id, { override: 'because' }))).toMatch(/Only admins can promote with `override="why"`/);
+    const promoted = await db.services().tasks.promote(alice, t.id);
+    expect(promoted).toMatchObject({ status: 'running', promotedBy: alice.id, promoteReason: null });
+    expect(promoted.promotedAt).toBeInstanceOf(Date);
+    expect(await text(db.services().tasks.promote(admin, t.id))).toBe(`Deploy #${t.id} was already promoted by <@${alice.id}>; the rest of its servers are following: there is nothing to promote.`);
+    expect((await db.em().findOneOrFail(AuditEvent, { action: 'task.promote', target: `task:${t.id}` })).details).toEqual({ selfPromoted: false, reason: null });
+    await db.em().nativeUpdate(DeployTask, { id: t.id }, { status: 'success' });
+
+    const own = await running(admin, 'v4');
+    expect(await text(db.services().tasks.promote(admin, own.id))).toBe(`You requested deploy #${own.id} yourself. As an admin you may promote it, but only with a reason, which is audited: \`promote ${own.id} override="why"\`.`);
+    const self = await db.services().tasks.promote(admin, own.id, { override: 'alice is off today' });
+    expect(self).toMatchObject({ promotedBy: admin.id, promoteReason: 'alice is off today' });
+    expect((await db.em().findOneOrFail(AuditEvent, { action: 'task.gate_override', target: `task:${own.id}` })).details).toMatchObject({ gate: 'canary promote', reason: 'alice is off today' });
+    await db.em().nativeUpdate(DeployTask, { id: own.id }, { status: 'success' });
+
+    // Simultaneous clicks: exactly one promotion is recorded, the others are told who won.
+    const raced = await running(bob, 'v5');
+    const results = await Promise.allSettled([alice, admin, alice].map((a, i) => db.services().tasks.promote(a, raced.id, i === 1 ? { override: 'me too' } : {})));
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    for (const r of results) if (r.status === 'rejected') expect(marksAsText((r.reason as Error).message)).toMatch(/was already promoted by <@U/);
+    expect(await db.em().count(AuditEvent, { action: 'task.promote', target: `task:${raced.id}` })).toBe(1);
+  });
+
+  it('promote refuses a deploy that does not wait for one, and a cancel in progress', async () => {
+    const t = await db.services().tasks.requestDeploy(bob, { project: 'site', ref: 'v1' });
+    await db.em().nativeUpdate(DeployTask, { id: t.id }, { status: 'running', ownerId: 'bot@test' });
+    await expect(db.services().tasks.promote(alice, t.id)).rejects.toThrow(/does not wait for a Promote: only deploys of prod projects with a canary/);
+    await db.em().nativeUpdate(DeployTask, { id: t.id }, { canaryPassedAt: new Date(), cancelledBy: bob.id });
+    await expect(db.services().tasks.promote(admin, t.id)).rejects.toThrow(/is being cancelled by/);
+  });
+
   it('lists tasks newest first, per project', async () => {
     await db.services().tasks.requestDeploy(bob, { project: 'site', ref: 'v1' });
     await db.services().tasks.requestDeploy(bob, { project: 'api', ref: 'v1' });

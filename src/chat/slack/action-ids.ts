@@ -8,6 +8,7 @@ export const TASK_ACTIONS = {
   cancel: 'task_cancel',
   rollback: 'task_rollback',
   retry: 'task_retry',
+  promote: 'task_promote',
 } as const;
 
 export type TaskAction = (typeof TASK_ACTIONS)[keyof typeof TASK_ACTIONS];

@@ -110,6 +110,8 @@ export type Command =
   | C<'unlock', { project: string }>
   | C<'approve', { taskId: number; /** Set by an adapter after an explicit confirmation (button, `--self`). */ confirmSelf?: boolean }>
   | C<'reject', { taskId: number; reason: string }>
+  /** A prod deploy whose canary passed goes on to the rest; `override=`: an admin's own deploy, with why. */
+  | C<'promote', { taskId: number; override?: string }>
   | C<'freeze-add', { scope: string; from?: ScheduleTime; to?: ScheduleTime; cron?: string; durationSeconds?: number; tz?: string; reason: string }>
   | C<'freeze-list', { scope?: string }>
   | C<'freeze-remove', { id: number }>;

@@ -85,6 +85,7 @@ const ENTRIES: readonly UsageEntry[] = [
   { path: 'retry', group: 'operations', usage: `${P} retry <task>`, summary: 'run a failed task again' },
   { path: 'approve', group: 'operations', usage: `${P} approve <task>`, summary: 'approve a deploy waiting for approval' },
   { path: 'reject', group: 'operations', usage: `${P} reject <task> <reason…>`, summary: 'reject a deploy waiting for approval' },
+  { path: 'promote', group: 'operations', usage: `${P} promote <task> [override="why"]`, summary: 'let a prod deploy whose canary is healthy go on to the rest (override=: an admin promoting their own deploy)' },
   { path: 'lock', group: 'operations', usage: `${P} lock <project> [<reason…>]`, summary: 'stop deploys of a project' },
   { path: 'unlock', group: 'operations', usage: `${P} unlock <project>`, summary: 'allow deploys again' },
   { path: 'freeze add', group: 'operations', usage: `${P} freeze add <project|all> from <time> to <time> reason="…" [tz=<zone>]`, summary: 'a one-off freeze window: deploys wait until it ends' },
@@ -104,7 +105,7 @@ const GROUP_TITLES: Record<HelpGroup, string> = {
 /** Verbs that start a command; any other first word is a project name (`/deploy <project> <ref>`). */
 export const RESERVED_WORDS: readonly string[] = [
   'help', 'server', 'project', 'deploy', 'tasks', 'status', 'cancel', 'retry',
-  'rollback', 'refs', 'releases', 'lock', 'unlock', 'approve', 'reject', 'freeze',
+  'rollback', 'refs', 'releases', 'lock', 'unlock', 'approve', 'reject', 'promote', 'freeze',
 ];
 export const FREEZE_VERBS = ['add', 'list', 'remove'] as const;
 export const SERVER_VERBS = ['add', 'list', 'show', 'edit', 'remove', 'check'] as const;

@@ -100,6 +100,19 @@ function parseBody(cur: Cursor, body: string, raw: string): Command {
       cur.end();
       return { kind: verb, taskId, raw };
     }
+    case 'promote': {
+      cur.path = verb;
+      const taskId = parseTaskId(cur.word('<task>'), (m) => cur.fail(m));
+      let override: string | undefined;
+      for (let t = cur.next(); t !== undefined; t = cur.next()) {
+        if (t.option === undefined) cur.fail(`Unexpected \`${t.text}\`. An admin promoting their own deploy writes \`promote ${taskId} override="why"\`.`);
+        if (t.option.key !== 'override') cur.fail(`Unknown option \`${t.option.typedKey}=\` for \`promote\`. Options: override=.`);
+        if (override !== undefined) cur.fail('Option `override=` is given twice.');
+        if (t.option.value.trim() === '') cur.fail('Say why you override: `override="why"`.');
+        override = t.option.value;
+      }
+      return override === undefined ? { kind: 'promote', taskId, raw } : { kind: 'promote', taskId, override, raw };
+    }
     case 'reject': {
       cur.path = verb;
       const taskId = parseTaskId(cur.word('<task>'), (m) => cur.fail(m));

@@ -14,7 +14,7 @@ import { UserError } from '../../errors.js';
 import { reply, withData, type Reply, type ReplyBlock } from '../replies/reply.js';
 import { resolveScheduleTime } from '../grammar/schedule-time.js';
 
-type TaskCommand = CommandOf<'deploy' | 'tasks' | 'status' | 'cancel' | 'retry' | 'rollback' | 'refs' | 'releases' | 'approve' | 'reject'>;
+type TaskCommand = CommandOf<'deploy' | 'tasks' | 'status' | 'cancel' | 'retry' | 'rollback' | 'refs' | 'releases' | 'approve' | 'reject' | 'promote'>;
 
 /** One line that says everything about a task: the Slack fallback text and the shell's summary. */
 export function taskLine(t: TaskView, refs: ReadonlyMap<string, string> = new Map()): string {
@@ -41,6 +41,11 @@ export function describeTask(t: TaskView, hosts: TaskHost[], timeZone: string, r
   const progress = approvalProgress(t);
   if (progress) fields.push(['Approvals', progress]);
   else if (approvalWorthShowing(t)) fields.push(['Approved by', mention(t.approvedBy!)]);
+  if (t.promotedBy) fields.push(['Promoted by', `${mention(t.promotedBy)}${t.promoteReason ? ` (${t.promoteReason})` : ''}`]);
+  else if (t.status === 'running' && t.canaryPassedAt && !t.cancelledBy) {
+    const canary = hosts.filter((h) => h.stages.switch?.state === 'done').map((h) => h.serverName);
+    fields.push(['Canary', `healthy${canary.length ? ` on ${canary.join(', ')}` : ''}; waiting for an approver to Promote (\`promote ${t.id}\`)`]);
+  }
   if (t.rejectedBy) fields.push(['Rejected by', `${mention(t.rejectedBy)}: ${t.rejectReason ?? ''}`]);
   if (t.scheduledAt) fields.push(['Scheduled', formatTime(t.scheduledAt, timeZone)]);
   const waiting = queue ? waitingWords(t.project, queue) : '';
@@ -110,7 +115,11 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
       const { task, wasRunning } = await services.tasks.cancel(actor, command.taskId);
       if (wasRunning) {
         deps.coordinator.cancelRunning(task.id);
-        return taskOutcome('cancel-requested', task, withData(reply(`Cancelling deploy #${task.id}: it stops at the next safe point and leaves every server on a complete release.`), { task }));
+        // A prod canary waiting for its Promote goes back; the rest never switched.
+        const words = task.canaryPassedAt && !task.promotedBy
+          ? 'its canary is switched back to its previous release; the other servers were never switched'
+          : 'it stops at the next safe point and leaves every server on a complete release';
+        return taskOutcome('cancel-requested', task, withData(reply(`Cancelling deploy #${task.id}: ${words}.`), { task }));
       }
       return taskOutcome('cancelled', task, withData(reply(`Cancelled deploy #${task.id}.`), { task }));
     }
@@ -175,6 +184,13 @@ export async function handleTaskCommand(command: TaskCommand, actor: Actor, serv
         if (err instanceof SelfApprovalNeedsConfirmation) return { kind: 'confirm-self-approval', taskId: err.taskId, reply: withData(reply(err.message), { taskId: err.taskId, needsConfirmation: true }) };
         throw err;
       }
+    }
+    case 'promote': {
+      const task = await services.tasks.promote(actor, command.taskId, command.override !== undefined ? { override: command.override } : {}, now);
+      // The runner waiting for it, if it runs here, goes on at once (elsewhere: at its next look).
+      deps.coordinator.taskChanged(task.id);
+      const why = task.promoteReason ? ` (${task.promoteReason})` : '';
+      return taskOutcome('promoted', task, withData(reply(`${mention(actor.id)} promoted deploy #${task.id}${why}: the rest of its servers follow its canary.`), { task }));
     }
     case 'reject': {
       const task = await services.tasks.reject(actor, command.taskId, command.reason, now);

@@ -4,7 +4,7 @@ import type { Reply } from './reply.js';
 export type ModalKind = 'deploy' | 'server-add' | 'server-edit' | 'project-add' | 'project-edit' | 'project-hooks';
 
 /** What happened to a task because of a command: adapters post or update its status message. */
-export type TaskEvent = 'requested' | 'approved' | 'rejected' | 'cancelled' | 'cancel-requested' | 'retry' | 'rollback';
+export type TaskEvent = 'requested' | 'approved' | 'rejected' | 'cancelled' | 'cancel-requested' | 'retry' | 'rollback' | 'promoted';
 
 export type CommandOutcome =
   /** `touched`: tasks whose status messages this answer changes (a lock holds them, an unlock frees them). */

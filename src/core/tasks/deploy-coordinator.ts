@@ -5,7 +5,7 @@ import type { Orm } from '../../db/orm.js';
 import { errorMessage } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import type { Redactor } from '../../redact.js';
-import type { DeployPlan } from '../../pipeline/deploy-plan.js';
+import type { DeployPlan, Promotion } from '../../pipeline/deploy-plan.js';
 import type { PipelineEvents } from '../../pipeline/events.js';
 import type { TaskOutcome, TaskRunner } from '../../pipeline/flows/task-runner.js';
 import { transitionWhere, type TaskStore } from '../../store/task-store.js';
@@ -31,6 +31,8 @@ export interface CoordinatorDeps extends ServerServiceDeps {
   lane?: DispatchLane;
   /** How often the ticker looks for ready tasks and expired leases (work other processes left). */
   pollMs?: number;
+  /** How often a deploy waiting for its Promote looks in the database (default 1 s; PostgreSQL's NOTIFY wakes it sooner). */
+  promotionPollMs?: number;
   now?: () => Date;
 }
 
@@ -51,6 +53,8 @@ export class DeployCoordinator {
   private readonly inFlight = new Map<number, Promise<TaskOutcome>>();
   private readonly adopted = new Set<number>();
   private readonly recovering = new Set<number>();
+  /** Runners here waiting for a task's Promote: woken when the task changes. */
+  private readonly promotionWaiters = new Map<number, Set<() => void>>();
   private stopped = false;
   private timer: NodeJS.Timeout | null = null;
   private ticker: NodeJS.Timeout | null = null;
@@ -86,6 +90,14 @@ export class DeployCoordinator {
   /** Resolves when the task finishes, if it is running in this process. */
   whenFinished(taskId: number): Promise<TaskOutcome> | undefined {
     return this.inFlight.get(taskId);
+  }
+
+  /**
+   * A task changed in the database (PostgreSQL's NOTIFY from any process, or a command run here):
+   * a runner waiting for its Promote looks again at once instead of at its next poll.
+   */
+  taskChanged(taskId: number): void {
+    for (const wake of [...(this.promotionWaiters.get(taskId) ?? [])]) wake();
   }
 
   /** Stops a task running in this process at its next safe point (others hear it through the database). */
@@ -267,6 +279,7 @@ export class DeployCoordinator {
     if (chosen.length === 0) throw new Error(`project ${project.name} has no servers to deploy to`);
     const hosts = [];
     for (const server of chosen) hosts.push({ serverId: server.id, target: await servers.connectionDetails(server), internalAddress: server.internalAddress ?? null });
+    const canary = canaryPlan(project.rollout, project.canaryWait);
     return {
       taskId: task.id,
       kind: task.kind,
@@ -280,9 +293,11 @@ export class DeployCoordinator {
         maxParallel: project.maxParallel,
         onFailure: project.onFailure,
         distribution: project.distribution,
-        canary: canaryPlan(project.rollout, project.canaryWait),
+        canary,
         health: project.healthCheck ? { command: project.healthCheck, timeoutMs: (project.healthTimeout ?? 30) * 1000 } : null,
       },
+      // Prod: after its canary passed, a deploy goes on only when an approver promotes it.
+      promotion: canary && task.kind === 'deploy' && project.environment === 'prod' ? { wait: (signal) => this.waitForPromotion(task.id, signal) } : null,
       ref: task.ref,
       commit: task.kind === 'deploy' ? (task.commit ?? null) : null,
       targetRelease: task.targetRelease ?? null,
@@ -291,6 +306,38 @@ export class DeployCoordinator {
       hooks: projectHooks(task),
       hosts,
     };
+  }
+
+  /**
+   * Resolves once the task's row says who promoted it (written by `promote` in whichever process);
+   * looks every promotionPollMs, or at once when taskChanged() wakes it. A store that is down is
+   * simply asked again at the next look; the signal (cancel, stop, lost lease) ends the wait.
+   */
+  private async waitForPromotion(taskId: number, signal: AbortSignal): Promise<Promotion> {
+    const every = this.deps.promotionPollMs ?? 1_000;
+    for (;;) {
+      signal.throwIfAborted();
+      try {
+        const row = await this.deps.orm.em.fork().findOne(DeployTask, { id: taskId }, { fields: ['promotedBy', 'promotedAt', 'promoteReason'] });
+        if (row?.promotedBy) return { by: row.promotedBy, at: row.promotedAt ?? new Date(), reason: row.promoteReason ?? null };
+      } catch (err) {
+        this.deps.log.debug('looking for a promotion failed; looking again', { taskId, error: errorMessage(err) });
+      }
+      await new Promise<void>((resolve) => {
+        let waiters = this.promotionWaiters.get(taskId);
+        if (!waiters) this.promotionWaiters.set(taskId, (waiters = new Set()));
+        const done = () => {
+          clearTimeout(timer);
+          waiters.delete(done);
+          if (waiters.size === 0) this.promotionWaiters.delete(taskId);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, every);
+        waiters.add(done);
+        signal.addEventListener('abort', done, { once: true });
+      });
+    }
   }
 
   /** A task that cannot even start (no key, server gone) still ends properly and says why. */

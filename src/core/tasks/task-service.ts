@@ -191,6 +191,48 @@ export class TaskService {
   }
 
   /**
+   * Promotes a prod deploy whose canary passed (it waits for this before the rest of the fleet
+   * switches). Who may: an approver of the project who did not request it; an admin promoting their
+   * own deploy (or one of a project they do not approve) only with a reason, audited. One
+   * conditional update on the task row: of simultaneous clicks in any processes, one wins and the
+   * others are told who promoted it. The runner, wherever it runs, hears it through the database.
+   */
+  async promote(actor: Actor, taskId: number, options: { override?: string } = {}, now: Date = new Date()): Promise<TaskView> {
+    const task = await this.require(taskId);
+    if (!awaitingPromotion(task)) throw notAwaitingPromotion(task);
+    const reason = options.override?.trim();
+    if (options.override !== undefined && !actor.isAdmin) throw new UserError('Only admins can promote with `override="why"`; an approver promotes without one.');
+    if (options.override !== undefined && !reason) throw new UserError(`Say why you override: \`promote ${task.id} override="why"\`.`);
+    const approvers = task.project.approvers;
+    const others = approvers.filter((a) => a !== task.requestedBy);
+    const ask = others.length ? `ask another approver (${others.map(mention).join(', ')})` : 'ask an approver (add one with `project edit`)';
+    const withReason = `\`promote ${task.id} override="why"\``;
+    if (actor.id === task.requestedBy) {
+      if (!actor.isAdmin) throw new UserError(`You requested deploy #${task.id}, so you cannot promote it yourself: ${ask}.`);
+      if (!reason) throw new UserError(`You requested deploy #${task.id} yourself. As an admin you may promote it, but only with a reason, which is audited: ${withReason}.`);
+    } else if (!approvers.includes(actor.id)) {
+      const who = `Only the approvers of ${task.project.name} (${approvers.map(mention).join(', ') || 'none yet'}) can promote deploy #${task.id}.`;
+      if (!actor.isAdmin) throw new UserError(who);
+      if (!reason) throw new UserError(`${who} As an admin you may promote it with a reason, which is audited: ${withReason}.`);
+    }
+    const overridden = reason && (actor.id === task.requestedBy || !approvers.includes(actor.id)) ? reason : null;
+    const won = await this.em.fork().transactional(async (em) => {
+      const n = await em.nativeUpdate(
+        DeployTask,
+        { id: task.id, status: 'running', canaryPassedAt: { $ne: null }, promotedBy: null, cancelledBy: null, stopReason: null },
+        { promotedBy: actor.id, promotedAt: now, promoteReason: reason ?? null, updatedAt: now },
+      );
+      if (n !== 1) return false;
+      audit(em, actor, 'task.promote', `task:${task.id}`, { selfPromoted: actor.id === task.requestedBy, reason: reason ?? null });
+      if (overridden) audit(em, actor, 'task.gate_override', `task:${task.id}`, { gate: 'canary promote', reason: overridden, requestedBy: task.requestedBy });
+      return true;
+    });
+    const fresh = await this.reload(task.id);
+    if (!won) throw notAwaitingPromotion(fresh);
+    return taskView(fresh);
+  }
+
+  /**
    * Cancels a task that has not started, or records the request to stop a running one, wherever it
    * runs: its owner hears it through the database and stops at its next safe point, then sets the
    * final status. One conditional update either way, so a cancel racing the claim lands on one
@@ -352,6 +394,28 @@ function decidedAlready(task: DeployTask, verb: 'approve' | 'reject'): UserError
   if (task.status === 'rejected') return new UserError(`${what} was already rejected by ${mention(task.rejectedBy ?? 'someone')}${task.rejectReason ? `: ${task.rejectReason}` : ''}.`);
   if (task.status === 'cancelled') return new UserError(`${what} was cancelled${task.cancelledBy ? ` by ${mention(task.cancelledBy)}` : ''}: there is nothing to ${verb}.`);
   return new UserError(`${what} is ${describeStatus(task.status)}: there is nothing to ${verb}.`);
+}
+
+/** A running deploy whose canary passed and that nobody promoted (nor asked to stop) yet. */
+function awaitingPromotion(task: DeployTask): boolean {
+  return task.kind === 'deploy' && task.status === 'running' && Boolean(task.canaryPassedAt) && !task.promotedBy && !task.cancelledBy && !task.stopReason;
+}
+
+/** Why `promote` has nothing to do, naming who promoted it when someone did. */
+function notAwaitingPromotion(task: DeployTask): UserError {
+  if (task.kind !== 'deploy') return new UserError(`Rollback #${task.id} has no canary: there is nothing to promote.`);
+  const what = `Deploy #${task.id}`;
+  if (task.promotedBy) {
+    const state = task.status === 'running' ? 'the rest of its servers are following' : `it is ${describeStatus(task.status)}`;
+    return new UserError(`${what} was already promoted by ${mention(task.promotedBy)}${task.promoteReason ? ` (${task.promoteReason})` : ''}; ${state}: there is nothing to promote.`);
+  }
+  if ((WAITING_STATUSES as readonly TaskStatus[]).includes(task.status)) return new UserError(`${what} is ${describeStatus(task.status)}: it has not started, so there is no canary to promote yet.`);
+  if (task.status !== 'running') return new UserError(`${what} is ${describeStatus(task.status)}: there is nothing to promote.`);
+  if (task.cancelledBy) return new UserError(`${what} is being cancelled by ${mention(task.cancelledBy)}: there is nothing to promote.`);
+  if (task.stopReason) return new UserError(`${what} is being stopped (${task.stopReason}): there is nothing to promote.`);
+  const gated = task.project.environment === 'prod' && /^canary:/.test(task.project.rollout ?? 'all');
+  if (!gated) return new UserError(`${what} does not wait for a Promote: only deploys of prod projects with a canary (\`rollout=canary:…\`) do.`);
+  return new UserError(`${what} is not waiting for a Promote yet: its canary has not passed its checks. Promote it once its message says so.`);
 }
 
 function openRefusal(project: Project, open: Pick<DeployTask, 'id' | 'status' | 'targetRelease' | 'retryOf'>, what: 'rollback' | 'retry'): UserError {

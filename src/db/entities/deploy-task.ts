@@ -82,6 +82,16 @@ export class DeployTask {
   rollbackOf?: number | null;
   /** For a rollback: what was live on every server when it was requested (pinned with the target). */
   fromRelease?: string | null;
+  /**
+   * Canary first on a prod project: when the canary switched, finished after_deploy and passed its
+   * health check (written by the runner); from then on the deploy waits for an approver's Promote.
+   */
+  canaryPassedAt?: Date | null;
+  /** Who promoted the canary (one conditional update: one winner), and when. */
+  promotedBy?: string | null;
+  promotedAt?: Date | null;
+  /** An admin who promoted their own deploy (or without being an approver) says why; audited. */
+  promoteReason?: string | null;
   hosts = new Collection<TaskHost>(this);
   createdAt: Date = new Date();
   updatedAt: Date = new Date();
@@ -135,6 +145,10 @@ export const DeployTaskSchema = new EntitySchema<DeployTask>({
     stopReason: { type: 'text', nullable: true },
     rollbackOf: { type: 'integer', nullable: true },
     fromRelease: { type: 'string', length: 64, nullable: true },
+    canaryPassedAt: { type: 'datetime', nullable: true },
+    promotedBy: { type: 'string', length: 64, nullable: true },
+    promotedAt: { type: 'datetime', nullable: true },
+    promoteReason: { type: 'text', nullable: true },
     hosts: { kind: '1:m', entity: 'TaskHost', mappedBy: 'task' },
     createdAt: { type: 'datetime', onCreate: () => new Date() },
     updatedAt: { type: 'datetime', onCreate: () => new Date(), onUpdate: () => new Date() },

@@ -8,6 +8,7 @@ import { Migration20261202152000 } from './migration-20261202152000.js';
 import { Migration20261202152902 } from './migration-20261202152902.js';
 import { Migration20261202160000 } from './migration-20261202160000.js';
 import { Migration20261202163000 } from './migration-20261202163000.js';
+import { Migration20261203090000 } from './migration-20261203090000.js';
 
 /** Every migration in order. Append new ones here (see src/db/make-migration.ts). */
 export const MIGRATIONS: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261202152902', class: Migration20261202152902 },
   { name: 'Migration20261202160000', class: Migration20261202160000 },
   { name: 'Migration20261202163000', class: Migration20261202163000 },
+  { name: 'Migration20261203090000', class: Migration20261203090000 },
 ];

@@ -6,7 +6,7 @@ import { hasScript, runRemoteHook, type HookFacts } from '../hooks/hooks.js';
 import { releaseDir, switchCurrent } from '../release/release-layout.js';
 import type { SwitchKind } from '../../store/run-records.js';
 import { LeaseLost } from '../../store/store-errors.js';
-import { errorText, StageFailure, type HostRun, type RunContext } from './run-context.js';
+import { CancelledAtSafePoint, errorText, StageFailure, type HostRun, type RunContext } from './run-context.js';
 import { readBack } from './server-truth.js';
 import { summariseHostFailures, switchBack } from './switch-back.js';
 
@@ -49,31 +49,38 @@ export async function runSwitchPhase(ctx: RunContext, phase: SwitchPhase): Promi
 
 /**
  * Canary first (`rollout=canary:<n|p%>`): the first servers switch, run after_deploy and their
- * health check, then run alone for `canary_wait`. A failure there reverts the canary whatever the
- * policy, and the rest is never touched (its uploads stay unused). Then the rest follows, in
- * batches of `parallel`, each switched and checked before the next; a failure there is handled
- * like any other (switch-back under `rollback`).
+ * health check, then run alone for `canary_wait`; where the plan has a promotion gate (a prod
+ * project), they also wait for an approver's Promote, recorded in the database by any process
+ * (canary_wait is then the least time they run alone, however early the click). A failure there
+ * reverts the canary whatever the policy, and the rest is never touched (its uploads stay unused);
+ * so does a cancel (or the reaper's stop) before the rest starts: the task ends cancelled with the
+ * canary back on its previous release. Then the rest follows, in batches of `parallel`, each
+ * switched and checked before the next; a failure there is handled like any other (switch-back
+ * under `rollback`).
  */
 async function runCanaryFirst(ctx: RunContext, phase: SwitchPhase, size: number): Promise<void> {
   const { plan } = ctx;
   const first = ctx.hosts.slice(0, size);
   const rest = ctx.hosts.slice(size);
-  ctx.emit({ type: 'canary.started', hosts: first.map((h) => h.name), waitMs: plan.project.canary!.waitMs });
+  ctx.emit({ type: 'canary.started', hosts: first.map((h) => h.name), waitMs: plan.project.canary!.waitMs, needsPromotion: Boolean(plan.promotion) });
   await switchFleet(ctx, first, phase);
   if (ctx.fenced) throw new LeaseLost(plan.taskId);
   for (const host of first) if (!host.switched) skipFinish(ctx, host);
   await finishInBatches(ctx, phase, first.filter((h) => h.switched));
-  if (ctx.failedHosts().length === 0 && !ctx.fenced) await sleep(plan.project.canary!.waitMs);
+  const healthy = ctx.failedHosts().length === 0 && !ctx.fenced && !ctx.recorder.storeTrouble;
+  const goAhead = healthy && !ctx.signal.aborted ? await canaryWait(ctx, first) : healthy ? 'stopped' : 'failed';
   if (ctx.fenced) throw new LeaseLost(plan.taskId);
   const failed = ctx.failedHosts();
   const storeTrouble = ctx.recorder.storeTrouble;
-  if (failed.length > 0 || storeTrouble) {
+  if (failed.length > 0 || storeTrouble || goAhead === 'stopped') {
     for (const host of rest) {
       ctx.skipHostStage(host, 'switch');
       skipFinish(ctx, host);
     }
     if (ctx.hosts.some((h) => h.switched || h.switchAttempted)) await switchBack(ctx, phase.facts);
     if (ctx.fenced) throw new LeaseLost(plan.taskId);
+    // Cancelled (or stopped by the reaper) while the canary ran alone: the runner words the end.
+    if (goAhead === 'stopped' && failed.length === 0) throw new CancelledAtSafePoint();
     const why = failed.length ? summariseHostFailures(ctx, failed, 'rollback') : 'the task store is in trouble, so the rest was not switched; the canary was switched back';
     throw new StageFailure(`canary: ${why}; the other ${rest.length} server${rest.length === 1 ? ' was' : 's were'} never switched`, failed[0]?.name ?? null, failed.length ? failedStage(failed[0]!) : 'switch');
   }
@@ -96,6 +103,43 @@ async function runCanaryFirst(ctx: RunContext, phase: SwitchPhase, size: number)
     await finishInBatches(ctx, phase, batch.filter((h) => h.switched));
   }
   await settle(ctx, phase, switchFailed);
+}
+
+/** While a deploy waits for its Promote, the reaper must not take the wait for a hang. */
+const WAITING_PROGRESS_MS = 10_000;
+
+/**
+ * The canary's time alone: `canary_wait`, and where the plan has a promotion gate, until someone
+ * promotes it too (recorded first as "canary passed" so that `promote` accepts it). 'go': the rest
+ * may follow; 'stopped': the task was cancelled, stopped or lost meanwhile. A store that could not
+ * record the pass leaves storeTrouble set, which the caller treats like any store trouble.
+ */
+async function canaryWait(ctx: RunContext, first: readonly HostRun[]): Promise<'go' | 'stopped'> {
+  const { plan, signal } = ctx;
+  const waitMs = plan.project.canary!.waitMs;
+  const started = Date.now();
+  const hosts = first.map((h) => h.name);
+  const minimum = sleep(waitMs, undefined, { signal }).then(
+    () => true,
+    () => false,
+  );
+  const gate = plan.promotion;
+  if (!gate) return (await minimum) ? 'go' : 'stopped';
+  await ctx.recorder.canaryPassed(new Date());
+  if (ctx.recorder.storeTrouble || ctx.fenced) return 'go';
+  ctx.emit({ type: 'canary.awaiting_promotion', hosts, minWaitMs: waitMs });
+  const alive = setInterval(() => ctx.recorder.touch(), WAITING_PROGRESS_MS);
+  try {
+    const promotion = await gate.wait(signal).catch((err: unknown) => {
+      if (signal.aborted) return null;
+      throw err;
+    });
+    if (!promotion) return 'stopped';
+    ctx.emit({ type: 'canary.promoted', hosts, by: promotion.by, reason: promotion.reason, restInMs: Math.max(0, started + waitMs - Date.now()) });
+    return (await minimum) ? 'go' : 'stopped';
+  } finally {
+    clearInterval(alive);
+  }
 }
 
 /** How many servers form the canary; 0 (no canary) when it would be the whole fleet. */

@@ -202,6 +202,11 @@ export class TaskRecorder {
     return this.write(null, () => this.records.pinHostKey(serverId, name, fingerprint));
   }
 
+  /** The canary passed: from now on the task waits for a Promote, and the store must say so. */
+  canaryPassed(at = new Date()): Promise<void> {
+    return this.write('canary', () => this.records.markCanaryPassed(at));
+  }
+
   /** Notes that the task is alive (upload bytes flowing, hook output); written at most every few seconds. */
   touch(at = new Date()): void {
     if (at.getTime() - this.lastProgressWrite < PROGRESS_WRITE_INTERVAL_MS) return;

@@ -34,6 +34,21 @@ function run(hosts: string[], events: EventBody[], clock = { now: 0 }) {
 }
 
 describe('ProgressLines', () => {
+  it('says when a prod canary waits for a Promote, and who promoted it', () => {
+    const out = run(['web-1', 'web-2'], [
+      { type: 'canary.started', hosts: ['web-1'], waitMs: 60_000, needsPromotion: true },
+      { type: 'canary.awaiting_promotion', hosts: ['web-1'], minWaitMs: 60_000 },
+      { type: 'canary.promoted', hosts: ['web-1'], by: 'bob', reason: null, restInMs: 42_000 },
+      { type: 'canary.passed', hosts: ['web-1'] },
+    ]);
+    expect(out.slice(1)).toEqual([
+      "[#12] canary: web-1 first; the rest waits for an approver's Promote (and at least 60 s)",
+      '[#12] canary healthy on web-1; waiting for an approver to Promote (`promote 12`, or `cancel 12` to switch it back)',
+      '[#12] canary promoted by bob; the rest follows in 42 s (canary_wait)',
+      '[#12] the rest follows',
+    ]);
+  });
+
   it('prints stage changes, per-server lines for up to five servers, and failures with their output', () => {
     const out = run(['web-1', 'web-10'], [
       { type: 'stage.started', stage: 'download' },

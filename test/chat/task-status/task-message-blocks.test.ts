@@ -52,6 +52,27 @@ describe('task message blocks', () => {
     expect(JSON.stringify(taskMessage(held, { timeZone: 'UTC' }).blocks)).toContain(':hourglass_flowing_sand: queued (position 2): it starts when deploy #7 finishes');
   });
 
+  it('a prod canary that passed offers Promote and Cancel, names the approvers, then says who promoted it', () => {
+    const p = new TaskProgress({ ...base, status: 'approved', approvedBy: 'UBOB0001' }, ['web-1', 'web-2', 'web-3']);
+    p.apply(ev({ type: 'task.started', kind: 'deploy', project: 'api', ref: 'v1.2.0', releaseId: null, hosts: ['web-1', 'web-2', 'web-3'] }));
+    p.apply(ev({ type: 'canary.started', hosts: ['web-1'], waitMs: 0 }));
+    expect(actionIds(taskMessage(p, { timeZone: 'UTC' }).blocks)).toEqual(['task_cancel']);
+    p.apply(ev({ type: 'canary.awaiting_promotion', hosts: ['web-1'], minWaitMs: 0 }));
+    const waiting = taskMessage(p, { timeZone: 'UTC', approvers: ['UBOB0001', 'UCAROL01'] });
+    expect(actionIds(waiting.blocks)).toEqual(['task_promote', 'task_cancel']);
+    expect(JSON.stringify(waiting.blocks)).toContain(':hourglass_flowing_sand: canary healthy on web-1; waiting for an approver to Promote (<@UBOB0001>, <@UCAROL01>)');
+    expect(waiting.text).toBe('deploy #12 api v1.2.0 → prod: running (canary healthy on web-1; waiting for an approver to Promote)');
+    p.apply(ev({ type: 'canary.promoted', hosts: ['web-1'], by: 'UBOB0001', reason: null, restInMs: 0 }));
+    const promoted = taskMessage(p, { timeZone: 'UTC', approvers: ['UBOB0001'] });
+    expect(actionIds(promoted.blocks)).toEqual(['task_cancel']);
+    expect(JSON.stringify(promoted.blocks)).toContain(':rocket: canary healthy on web-1; promoted by <@UBOB0001>: the rest follows');
+    expect(JSON.stringify(promoted.blocks)).toContain('promoted by <@UBOB0001>');
+    // Seen only in the database (another process runs it): the same state, from the task row.
+    const seeded = TaskProgress.fromRecords({ ...base, status: 'running', canaryPassedAt: at }, []);
+    expect(seeded.awaitingPromotion).toBe(true);
+    expect(actionIds(taskMessage(seeded, { timeZone: 'UTC' }).blocks)).toEqual(['task_promote', 'task_cancel']);
+  });
+
   it('shows per-stage progress for many servers, and Cancel while running', () => {
     const names = Array.from({ length: 20 }, (_, i) => `web-${i + 1}`);
     const p = new TaskProgress({ ...base, status: 'approved', approvedBy: 'UBOB0001' }, names);

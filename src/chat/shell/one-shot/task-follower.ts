@@ -74,6 +74,16 @@ export class TaskFollower {
               }
             }
           }
+          // Canary first on prod: its wait for a Promote, and who gave it, as the runner tells them.
+          const canary = rows.filter((r) => r.stages.switch?.state === 'done').map((r) => r.serverName);
+          if (task.canaryPassedAt && !seen.has('canary:passed')) {
+            seen.set('canary:passed', 'yes');
+            if (!task.promotedBy && task.status === 'running') this.emit({ type: 'canary.awaiting_promotion', hosts: canary, minWaitMs: 0 });
+          }
+          if (task.promotedBy && !seen.has('canary:promoted')) {
+            seen.set('canary:promoted', 'yes');
+            this.emit({ type: 'canary.promoted', hosts: canary, by: task.promotedBy, reason: task.promoteReason ?? null, restInMs: 0 });
+          }
           if (isTerminal(task.status) && !this.finished && task.status !== 'rejected') {
             const live = await em.find(Release, { project: task.project, isCurrent: true }, { populate: ['server'] });
             this.emit({

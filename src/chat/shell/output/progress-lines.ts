@@ -83,10 +83,18 @@ export class ProgressLines {
         return event.strategy === 'relay' ? [`${p} upload: relay (the bot sends one copy, the servers feed each other)`] : [];
       case 'distribution.note':
         return progress.hosts.size <= this.detailLimit ? [`${p}   ${event.host ? `${this.host(event.host, progress)}  ` : ''}${event.message}`] : [];
-      case 'canary.started':
-        return [`${p} canary: ${event.hosts.map((h) => this.host(h, progress)).join(', ')} first, then ${Math.round(event.waitMs / 1000)} s alone before the rest`];
+      case 'canary.started': {
+        const first = event.hosts.map((h) => this.host(h, progress).trim()).join(', ');
+        const wait = Math.round(event.waitMs / 1000);
+        if (event.needsPromotion) return [`${p} canary: ${first} first; the rest waits for an approver's Promote${wait ? ` (and at least ${wait} s)` : ''}`];
+        return [`${p} canary: ${first} first, then ${wait} s alone before the rest`];
+      }
+      case 'canary.awaiting_promotion':
+        return [`${p} ${s.warn(`canary healthy on ${event.hosts.join(', ')}; waiting for an approver to Promote`)} (\`promote ${event.taskId}\`, or \`cancel ${event.taskId}\` to switch it back)`];
+      case 'canary.promoted':
+        return [`${p} canary promoted by ${event.by}${event.reason ? ` (${event.reason})` : ''}${event.restInMs > 1000 ? `; the rest follows in ${Math.ceil(event.restInMs / 1000)} s (canary_wait)` : ''}`];
       case 'canary.passed':
-        return [`${p} canary healthy: the rest follows`];
+        return [`${p} ${progress.task.promotedBy ? 'the rest follows' : 'canary healthy: the rest follows'}`];
       case 'host.rolled_back':
         return [`${p}   ${this.host(event.host, progress)}  switched back${event.release ? ` to ${event.release}` : ''}`];
       case 'host.key.pinned':

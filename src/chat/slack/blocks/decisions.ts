@@ -30,7 +30,10 @@ function decisionWords(event: TaskEvent, task: TaskView, actorId: string, timeZo
     case 'cancelled':
       return `:no_entry_sign: Cancelled by ${who}.`;
     case 'cancel-requested':
+      if (task.canaryPassedAt && !task.promotedBy) return `:octagonal_sign: ${who} asked to cancel: the canary is switched back to its previous release; the other servers were never switched.`;
       return `:octagonal_sign: ${who} asked to cancel: the deploy stops at the next safe point and leaves every server on a complete release.`;
+    case 'promoted':
+      return `:rocket: Promoted by ${who}${task.promoteReason ? ` (${task.requestedBy === actorId ? 'own deploy' : 'as an admin'}: _${truncate(task.promoteReason, 500)}_)` : ''}: the rest of the servers follow the canary.`;
     case 'retry':
       return `:repeat: ${who} retries the failed servers as #${task.id}.`;
     case 'rollback':

@@ -14,7 +14,7 @@ import { TaskProgress } from '../../task-progress.js';
 import { slackErrorCode } from '../modals.js';
 import { CoalescedUpdater } from './coalesced-updater.js';
 import { failureGroup, type HostFailure } from './failure-replies.js';
-import { approverDecided, approverRequest, requesterNotice, type RequesterMoment } from './people-notices.js';
+import { approverDecided, approverRequest, promoteDecided, promoteRequest, requesterNotice, type RequesterMoment } from './people-notices.js';
 import { SlackBudget } from './slack-budget.js';
 import { isUnreachable, SlackDelivery } from './slack-delivery.js';
 import { taskMessage } from './task-message-blocks.js';
@@ -50,6 +50,10 @@ interface TaskState {
   /** The status the requester last heard about (approved/rejected news is sent once). */
   toldStatus: TaskStatus | null;
   approverDms: { channel: string; ts: string }[];
+  /** DMs asking approvers to Promote the canary (their button goes once promoted or ended). */
+  promoteDms: { channel: string; ts: string }[];
+  /** The canary's wait for a Promote was announced (once per task). */
+  askedPromotion: boolean;
   waves: Map<string, FailureWave>;
   /** Where snapshots go when the task's channel refuses them (the requester's DM), said once. */
   uploadFallback: string | null;
@@ -147,6 +151,8 @@ class SlackTaskMessages implements TaskMessages {
         updater: new CoalescedUpdater(() => this.update(created), warn('task message update failed'), this.deps.updateIntervalMs ?? 1000, this.budget),
         toldStatus: null,
         approverDms: [],
+        promoteDms: [],
+        askedPromotion: false,
         waves: new Map(),
         uploadFallback: null,
         permalink: null,
@@ -298,6 +304,54 @@ class SlackTaskMessages implements TaskMessages {
     await this.delivery.isolated('requester notice', () => this.tellRequester(state, decided), { taskId: t.id });
   }
 
+  /**
+   * The canary passed and the rest waits for a Promote: the approvers (but the requester) are
+   * mentioned in the thread, so Slack notifies them (an edited message notifies no one), and in
+   * `dm` mode each also gets a DM with the Promote button.
+   */
+  private async askPromotion(state: TaskState): Promise<void> {
+    if (state.askedPromotion) return;
+    state.askedPromotion = true;
+    if (!state.project) await this.refreshFromDatabase(state);
+    const t = state.progress.task;
+    const mode = state.project?.notifyApprovers ?? 'dm';
+    const approvers = (state.project?.approvers ?? []).filter((a) => a !== t.requestedBy);
+    if (mode === 'none' || approvers.length === 0) return;
+    const words = state.progress.canaryWords(new Date(), mention) ?? 'canary healthy; waiting for an approver to Promote';
+    await this.reply(state, safeMrkdwn(`:hourglass_flowing_sand: ${words}: ${approvers.map(mention).join(', ')}`));
+    if (mode !== 'dm') return;
+    const permalink = await this.link(state);
+    const message = promoteRequest(t, state.progress.canary?.hosts ?? [], permalink);
+    for (const approver of approvers) {
+      await this.delivery.isolated('promotion DM', async () => {
+        const channel = await this.delivery.dmChannel(approver);
+        await this.budget.post(channel);
+        const posted = await this.deps.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
+        if (posted.ts) state.promoteDms.push({ channel: posted.channel ?? channel, ts: posted.ts });
+      }, { taskId: t.id });
+    }
+  }
+
+  /** Promoted: the Promote DMs lose their button, and the requester hears who promoted it. */
+  private async afterPromotion(state: TaskState): Promise<void> {
+    await this.closePromotionDms(state);
+    const t = state.progress.task;
+    if (!t.promotedBy || t.promotedBy === t.requestedBy) return;
+    await this.delivery.isolated('requester notice', () => this.tellRequester(state, 'promoted'), { taskId: t.id });
+  }
+
+  private async closePromotionDms(state: TaskState): Promise<void> {
+    if (!state.promoteDms.length) return;
+    const dms = state.promoteDms.splice(0);
+    const message = promoteDecided(state.progress.task, await this.link(state));
+    for (const dm of dms) {
+      await this.delivery.isolated('promotion DM update', async () => {
+        await this.budget.update();
+        await this.deps.client.chat.update({ ...dm, text: message.text, blocks: message.blocks as never });
+      });
+    }
+  }
+
   /** The requester's news, as the project says: a mention in the thread, a DM, or nothing. */
   private async tellRequester(state: TaskState, moment: RequesterMoment, error?: string): Promise<void> {
     const t = state.progress.task;
@@ -377,6 +431,7 @@ class SlackTaskMessages implements TaskMessages {
     state.updater.request();
     await step('final task message', () => state.updater.flush());
     for (const wave of state.waves.values()) await step('failure reply', () => wave.updater.flush());
+    await step('promotion DMs', () => this.closePromotionDms(state));
     await step('result reply', () => this.reply(state, resultText(state.progress, event, state.project?.notifyRequester ?? 'mention')));
     await step('final snapshot', () => this.uploadSnapshot(state, 'end'));
     await step('channel notification', () => this.notify(state, event));
@@ -394,6 +449,8 @@ class SlackTaskMessages implements TaskMessages {
       if (!state.ts) return; // no message (not a Slack task), or not posted yet: publish() will show it all
       const step = (what: string, fn: () => Promise<unknown>) => this.delivery.isolated(what, fn, { taskId: event.taskId });
       if (event.type === 'task.started') await step('start snapshot', () => this.uploadSnapshot(state, 'start'));
+      if (event.type === 'canary.awaiting_promotion') await step('promotion request', () => this.askPromotion(state));
+      if (event.type === 'canary.promoted') await step('promotion notices', () => this.afterPromotion(state));
       if (event.type === 'host.stage.finished' && event.state === 'failed') {
         await step('failure reply', () => this.failed(state, event));
         await step('failure snapshot', () => this.uploadSnapshot(state, 'failure'));

@@ -34,7 +34,23 @@ export function approverDecided(t: TaskView, permalink: string | null): { text: 
   return { text: plainText(`Deploy #${t.id} of ${t.project}: ${by}`), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(`:ballot_box_with_check: ${text}`) } }] };
 }
 
-export type RequesterMoment = 'approved' | 'rejected' | 'success' | 'failed' | 'interrupted' | 'cancelled';
+/** A prod deploy's canary passed: each approver (but the requester) may Promote it from the DM. */
+export function promoteRequest(t: TaskView, canary: readonly string[], permalink: string | null): { text: string; blocks: Block[] } {
+  const on = canary.length ? ` on ${canary.slice(0, 5).join(', ')}${canary.length > 5 ? ` and ${canary.length - 5} more` : ''}` : '';
+  const head = `:hourglass_flowing_sand: The canary of ${what(t)} (requested by ${mention(t.requestedBy)}) is healthy${on}; the other servers wait for an approver to Promote.`;
+  const blocks: Block[] = [{ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(`${head}${link(permalink)}`) } }];
+  const button = (text: string, action: string, style: 'primary' | 'danger') => ({ type: 'button', text: { type: 'plain_text', text }, action_id: action, value: String(t.id), style });
+  blocks.push({ type: 'actions', block_id: `promote_actions_${t.id}`, elements: [button('Promote', TASK_ACTIONS.promote, 'primary')] });
+  return { text: plainText(`The canary of deploy #${t.id} of ${t.project} is healthy: Promote it`), blocks };
+}
+
+/** The same DM once the deploy was promoted, or ended without it: no button left to click. */
+export function promoteDecided(t: TaskView, permalink: string | null): { text: string; blocks: Block[] } {
+  const by = t.promotedBy ? `promoted by ${mention(t.promotedBy)}` : `no longer waits for a Promote (${t.status.replace('_', ' ')})`;
+  return { text: plainText(`Deploy #${t.id} of ${t.project}: ${by}`), blocks: [{ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(`:ballot_box_with_check: ${what(t)} ${t.promotedBy ? 'was ' : ''}${by}.${link(permalink)}`) } }] };
+}
+
+export type RequesterMoment = 'approved' | 'rejected' | 'promoted' | 'success' | 'failed' | 'interrupted' | 'cancelled';
 
 /** The requester's news: approved, rejected (with the reason), succeeded, failed, interrupted. */
 export function requesterNotice(t: TaskView, moment: RequesterMoment, permalink: string | null, error?: string): string {
@@ -48,6 +64,8 @@ function requesterWords(t: TaskView, moment: RequesterMoment, permalink: string 
       return `${you} your ${what(t)} was approved by ${mention(t.approvedBy ?? 'someone')}${t.status === 'scheduled' ? ' and is scheduled' : ''}.${link(permalink)}`;
     case 'rejected':
       return `${you} your ${what(t)} was rejected by ${mention(t.rejectedBy ?? 'someone')}: ${truncate(t.rejectReason ?? 'no reason given', 1000)}${link(permalink)}`;
+    case 'promoted':
+      return `${you} the canary of your ${what(t)} was promoted by ${mention(t.promotedBy ?? 'someone')}${t.promoteReason ? ` (${truncate(t.promoteReason, 300)})` : ''}: the other servers follow.${link(permalink)}`;
     case 'success':
       return `${you} your ${what(t)} succeeded.${link(permalink)}`;
     case 'failed':

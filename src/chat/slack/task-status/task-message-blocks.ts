@@ -55,6 +55,7 @@ function stageLines(p: TaskProgress, now: Date): string[] {
 
 function headline(p: TaskProgress): string {
   const t = p.task;
+  if (t.status === 'running' && p.awaitingPromotion) return `running · ${p.canaryWords(new Date(), mention)}`;
   if (t.status === 'running') {
     const stage = [...TASK_STAGES].reverse().find((s) => p.taskStages[s].state === 'running');
     if (stage) return `running · ${LABEL[stage]}`;
@@ -81,6 +82,12 @@ function buttons(p: TaskProgress): Block | null {
   const elements: Block[] = [];
   if (t.status === 'awaiting_approval') {
     elements.push(button('Approve', TASK_ACTIONS.approve, 'primary'), button('Reject', TASK_ACTIONS.reject, 'danger'));
+  } else if (t.status === 'running' && p.awaitingPromotion) {
+    const on = p.canary?.hosts.length ? ` on ${p.canary.hosts.slice(0, 3).join(', ')}${p.canary.hosts.length > 3 ? '…' : ''}` : '';
+    elements.push(
+      button('Promote', TASK_ACTIONS.promote, 'primary', { title: `Promote #${t.id}?`, text: `The canary is healthy${on}. The rest of the servers of *${t.project}* switch to \`${t.ref}\` now, in batches.`, ok: 'Promote' }),
+      button('Cancel', TASK_ACTIONS.cancel, 'danger', { title: `Cancel #${t.id}?`, text: 'The canary is switched back to its previous release; the other servers were never switched.', ok: 'Cancel deploy' }),
+    );
   } else if (t.status === 'running') {
     elements.push(button('Cancel', TASK_ACTIONS.cancel, 'danger', { title: `Cancel #${t.id}?`, text: 'The deploy stops at the next safe point; every server stays on a complete release.', ok: 'Cancel deploy' }));
   } else if (t.status === 'approved' || t.status === 'scheduled') {
@@ -109,6 +116,7 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
     t.kind === 'deploy' && approvalProgress(t) ? approvalProgress(t) : t.approvedBy && t.kind === 'deploy' ? `approved by ${mention(t.approvedBy)}` : '',
     t.promotion ? `succeeded on ${t.promotion.project} (#${t.promotion.taskId})` : '',
     t.overrideReason ? `gate overridden: _${t.overrideReason.slice(0, 300)}_` : '',
+    t.promotedBy ? `promoted by ${mention(t.promotedBy)}${t.promoteReason ? ` (_${t.promoteReason.slice(0, 300)}_)` : ''}` : '',
     t.rejectedBy ? `rejected by ${mention(t.rejectedBy)}` : '',
     t.cancelledBy && t.status === 'cancelled' ? `cancelled by ${mention(t.cancelledBy)}` : '',
   ].filter(Boolean);
@@ -119,6 +127,12 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
   // Who can decide, mentioned so Slack notifies them (the project may turn this off).
   if (t.status === 'awaiting_approval' && options.approvers?.length) {
     blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(`:raised_hand: waiting for ${options.approvers.map(mention).join(', ')}`.slice(0, 2900)) }] });
+  }
+  // Canary first on prod: healthy, waiting for an approver's Promote (mentioned), or promoted.
+  const canary = p.canaryWords(now, mention);
+  if (canary) {
+    const waitingFor = p.awaitingPromotion && options.approvers?.length ? ` (${options.approvers.map(mention).join(', ')})` : '';
+    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(`${p.awaitingPromotion ? ':hourglass_flowing_sand:' : ':rocket:'} ${canary}${waitingFor}`.slice(0, 2900)) }] });
   }
   if (t.status === 'scheduled' && t.scheduledAt) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(`:alarm_clock: runs ${slackDate(t.scheduledAt, options.timeZone)}`) }] });
   const q = p.queue;

@@ -21,7 +21,7 @@ import { rejectModal } from '../../views/reject-modal.js';
  * select. Every button acks at once and then runs the matching command as the person who clicked;
  * a refusal (not an approver, own request…) is told to that person only and changes nothing.
  */
-export type TaskButton = 'approve' | 'approve-self' | 'cancel' | 'rollback' | 'retry';
+export type TaskButton = 'approve' | 'approve-self' | 'cancel' | 'rollback' | 'retry' | 'promote';
 
 export function register(app: App, deps: SlackDeps): void {
   const buttons: [string, TaskButton][] = [
@@ -30,6 +30,7 @@ export function register(app: App, deps: SlackDeps): void {
     [TASK_ACTIONS.cancel, 'cancel'],
     [TASK_ACTIONS.rollback, 'rollback'],
     [TASK_ACTIONS.retry, 'retry'],
+    [TASK_ACTIONS.promote, 'promote'],
   ];
   for (const [actionId, button] of buttons) {
     app.action<BlockAction<ButtonAction>>(actionId, async ({ ack, body, action, client, respond }) => {
@@ -80,6 +81,8 @@ async function commandFor(deps: SlackDeps, button: TaskButton, taskId: number): 
       return { kind: 'cancel', taskId, raw: `cancel ${taskId} (button)` };
     case 'retry':
       return { kind: 'retry', taskId, raw: `retry ${taskId} (button)` };
+    case 'promote':
+      return { kind: 'promote', taskId, raw: `promote ${taskId} (button)` };
     case 'rollback':
       return rollbackCommand(deps, taskId);
   }
