@@ -104,8 +104,10 @@ export function relaySetupCommand(setup: RelaySetup): string {
   const d = setup.dir;
   return (
     // A server without the tools is left out of the chain (the bot serves it) before anything changes.
-    'for t in ssh tail head stat sha256sum mkfifo awk; do command -v "$t" >/dev/null 2>&1 || { echo "deploybot relay: missing $t" >&2; exit 3; }; done; ' +
+    'for t in ssh tail head tee tar stat sha256sum mkfifo awk; do command -v "$t" >/dev/null 2>&1 || { echo "deploybot relay: missing $t" >&2; exit 3; }; done; ' +
     'tail --version 2>/dev/null | head -n 1 | grep -q GNU || { echo "deploybot relay: needs GNU tail" >&2; exit 3; }; ' +
+    // `tee -p` (GNU coreutils 8.24+) keeps the copy going when the extraction stops (receiveScript).
+    'echo | tee -p >/dev/null 2>&1 || { echo "deploybot relay: needs GNU tee (-p)" >&2; exit 3; }; ' +
     remoteCommand`umask 077 && rm -rf -- ${d} && mkdir -p -- ${d} && cd -- ${d} && : > artifact && ` +
     remoteCommand`printf '%s' ${serveScript(d)} > serve && ` +
     ': > known_hosts && ' +
@@ -141,12 +143,41 @@ export function knownHostsLine(alias: string, publicKeyLine: string): string {
 export const PROGRESS_EVERY_S = 0.25;
 
 /**
- * Fetches the artifact's bytes from `offset` to `total` from a peer into `artifact`, printing the
- * file's size every PROGRESS_EVERY_S and `size <n>` at the end. The peer is authenticated by the
- * host key the bot pinned (known_hosts, StrictHostKeyChecking), a dead one is noticed within ~3 s
- * (ServerAlive), and no user or system ssh config applies (-F /dev/null).
+ * One stream feeds both the copy and the extraction: the new bytes (on `feed`'s stdout, or the
+ * command's stdin when `feed` is null) are appended to `artifact`, which peers read while it grows,
+ * and through the same `tee` extracted into `extractTo` (the release's `.partial` directory, never
+ * served). Extracting during the transfer saves a whole gunzip per server on the critical path;
+ * taking the bytes from the stream, not from a second reader following the file, saves a read per
+ * server and that follower's wake-ups.
+ *
+ * tar always sees exactly what `artifact` will hold: first what it holds already (`cat artifact`:
+ * nothing on a first attempt, the prefix on a resume), then the new bytes. So a resumed copy is
+ * extracted whole, once, by this attempt's tar (an earlier attempt's tar went with its command),
+ * and the SHA-256 of `artifact` (finishCommand) vouches for what tar extracted too.
+ *
+ * `tee -p`: when tar gives up (an altered copy), tee keeps appending to `artifact`, so the copy is
+ * still received whole, checked, and those reading from this server are not cut off. tar reads a
+ * fifo (not a pipe) so that the shell sees both statuses: the feed's (`$rc`) and tar's, printed as
+ * `extract <status>`.
  */
-export function peerFetchCommand(dir: string, peer: PeerSource, offset: number, total: number): string {
+function receiveScript(extractTo: string, feed: string | null): { prepare: string; receive: string; extractStatus: string } {
+  return {
+    prepare: remoteCommand`rm -rf -- ${extractTo} && mkdir -p -- ${extractTo} && rm -f extract.fifo && mkfifo extract.fifo`,
+    receive:
+      remoteCommand`tar --no-same-owner -xzf - -C ${extractTo} < extract.fifo & x=$!; ` +
+      `{ cat artifact; ${feed === null ? '' : `${feed} | `}tee -p -a artifact; } > extract.fifo; rc=$?; `,
+    extractStatus: 'wait $x; echo "extract $?"; rm -f extract.fifo; ',
+  };
+}
+
+/**
+ * Fetches the artifact's bytes from `offset` to `total` from a peer into `artifact` and the
+ * extraction (receiveScript), printing the file's size every PROGRESS_EVERY_S, then `extract <n>`
+ * and `size <n>`. The peer is authenticated by the host key the bot pinned (known_hosts,
+ * StrictHostKeyChecking), a dead one is noticed within ~3 s (ServerAlive), and no user or system
+ * ssh config applies (-F /dev/null).
+ */
+export function peerFetchCommand(dir: string, peer: PeerSource, offset: number, total: number, extractTo: string): string {
   if (!relayableAddress(peer.address)) throw new TypeError('peer address is not relayable');
   const ssh = [
     'ssh', '-F', '/dev/null', '-i', 'key', '-o', 'IdentitiesOnly=yes', '-o', 'BatchMode=yes', '-o', 'StrictHostKeyChecking=yes',
@@ -157,20 +188,31 @@ export function peerFetchCommand(dir: string, peer: PeerSource, offset: number, 
     '-o', 'ConnectTimeout=5', '-o', 'ServerAliveInterval=1', '-o', 'ServerAliveCountMax=3', '-o', 'LogLevel=ERROR',
     '-p', String(peer.port), '-l', peer.username, '--', peer.address, String(offset),
   ];
-  const remaining = String(total - offset);
   // head, not ssh, ends the fetch: once it has the last byte, ssh is stopped, so a server never
   // waits for its source to finish (a chain would otherwise add each hop's finishing time).
+  const r = receiveScript(extractTo, remoteCommand`head -c ${String(total - offset)} < fetch.fifo`);
   return (
-    remoteCommand`cd -- ${dir} && rm -f fetch.fifo && mkfifo fetch.fifo && { ${ssh} > fetch.fifo & s=$!; ` +
-    remoteCommand`( while :; do stat -c %s artifact; sleep ${String(PROGRESS_EVERY_S)}; done ) & l=$!; ` +
-    remoteCommand`head -c ${remaining} < fetch.fifo >> artifact; kill $s $l 2>/dev/null; wait $s; rc=$?; rm -f fetch.fifo; n=$(stat -c %s artifact); echo "size $n"; ` +
-    remoteCommand`[ "$n" -ge ${String(total)} ] && exit 0; exit $rc; }`
+    remoteCommand`cd -- ${dir} && ` + r.prepare + ' && rm -f fetch.fifo && mkfifo fetch.fifo && { ' +
+    remoteCommand`${ssh} > fetch.fifo & s=$!; ( while :; do stat -c %s artifact; sleep ${String(PROGRESS_EVERY_S)}; done ) & l=$!; ` +
+    r.receive +
+    'kill $s $l 2>/dev/null; wait $s; rc=$?; rm -f fetch.fifo; ' +
+    r.extractStatus +
+    remoteCommand`n=$(stat -c %s artifact); echo "size $n"; [ "$n" -ge ${String(total)} ] && exit 0; exit $rc; }`
   );
 }
 
-/** Appends the bot's stream (stdin) to the artifact; prints `size <n>`. */
-export function botFeedCommand(dir: string): string {
-  return remoteCommand`cd -- ${dir} && cat >> artifact; rc=$?; echo "size $(stat -c %s artifact)"; exit $rc`;
+/** Appends the bot's stream (stdin) to the artifact and the extraction; prints `extract <n>` and `size <n>`. */
+export function botFeedCommand(dir: string, extractTo: string): string {
+  const r = receiveScript(extractTo, null);
+  return remoteCommand`cd -- ${dir} && ` + r.prepare + ' && { ' + r.receive + r.extractStatus + 'echo "size $(stat -c %s artifact)"; exit $rc; }';
+}
+
+/**
+ * Extracts the copy as it is: for a complete copy whose receiving command could not say how its
+ * extraction went (it was stopped right as the last bytes arrived).
+ */
+export function extractCopyCommand(dir: string, extractTo: string): string {
+  return remoteCommand`cd -- ${dir} && rm -rf -- ${extractTo} && mkdir -p -- ${extractTo} && tar --no-same-owner -xzf artifact -C ${extractTo}`;
 }
 
 /** Size of what a server has received so far. */
@@ -187,20 +229,6 @@ export function truncateCommand(dir: string): string {
 export const CHECKSUM_MISMATCH_EXIT = 86;
 
 /**
- * Extracts the copy while it arrives, whoever writes it (the bot or a peer, resumed or not): a
- * follower of `artifact` feeds `tar` exactly `total` bytes. The directory is the release's
- * `.partial` one, never served; the checksum is checked before it is renamed (finishCommand).
- * Extracting during the transfer, not after, saves a whole gunzip per server on the critical path.
- */
-export function streamExtractCommand(dir: string, extractTo: string, total: number): string {
-  return (
-    remoteCommand`cd -- ${dir} && rm -rf -- ${extractTo} && mkdir -p -- ${extractTo} && rm -f extract.fifo && mkfifo extract.fifo && ` +
-    remoteCommand`{ tail -c +1 -s 0.2 --pid="$(cat holder.pid)" -f artifact > extract.fifo & t=$!; ` +
-    remoteCommand`head -c ${String(total)} < extract.fifo | tar --no-same-owner -xzf - -C ${extractTo}; rc=$?; kill $t 2>/dev/null; rm -f extract.fifo; exit $rc; }`
-  );
-}
-
-/**
  * Checks the SHA-256 computed by the bot, and only then renames the extracted release into
  * place: an altered or truncated copy never takes the release's name.
  */
@@ -215,8 +243,9 @@ export function finishCommand(dir: string, sha256: string, extractTo: string, re
 
 /** What `server check` runs to tell whether a server can relay: the tools, then each peer's port. */
 export function relayProbeCommand(peers: readonly { address: string; port: number }[]): string {
-  const tools = 'for t in ssh tail sha256sum head stat; do command -v "$t" >/dev/null 2>&1 || echo "missing $t"; done; ' +
-    'tail --version 2>/dev/null | head -n 1 | grep -q GNU || echo "missing GNU tail"; ';
+  const tools = 'for t in ssh tail sha256sum head tee stat mkfifo awk; do command -v "$t" >/dev/null 2>&1 || echo "missing $t"; done; ' +
+    'tail --version 2>/dev/null | head -n 1 | grep -q GNU || echo "missing GNU tail"; ' +
+    'echo | tee -p >/dev/null 2>&1 || echo "missing GNU tee -p"; ';
   const reach = peers
     .filter((p) => relayableAddress(p.address))
     .map(

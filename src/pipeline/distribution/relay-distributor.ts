@@ -10,6 +10,7 @@ import { chooseSource, isSlowRelay, planChain, recentRate, type ChainNode, type 
 import {
   botFeedCommand,
   CHECKSUM_MISMATCH_EXIT,
+  extractCopyCommand,
   finishCommand,
   holderCommand,
   KNOWN_HOSTS_SEPARATOR,
@@ -20,7 +21,6 @@ import {
   relayDir,
   relaySetupCommand,
   sizeCommand,
-  streamExtractCommand,
   truncateCommand,
 } from './relay-commands.js';
 
@@ -195,7 +195,6 @@ class RelayStage implements FleetDelivery {
     // Peers that gave nothing in a row: after two, this server's own trouble is likelier (no route
     // out, a firewall): the bot serves it rather than trying every server up the chain.
     let fruitless = 0;
-    let extractor = this.startExtractor(node, extractTo, opts.signal);
     for (let attempt = 1; ; attempt++) {
       if (opts.signal?.aborted || this.options.signal.aborted) throw new OperationalError('upload cancelled');
       if (attempt > MAX_ATTEMPTS) throw new OperationalError(`could not get a complete copy after ${MAX_ATTEMPTS} attempts`);
@@ -218,10 +217,10 @@ class RelayStage implements FleetDelivery {
         if (source) this.bestRate = Math.max(this.bestRate, rate);
         this.options.onEvent?.({ type: 'progress', host: node.name, bytes, bytesPerSec: rate, source: sourceOf(source) });
       };
-      let reported: number | null = null;
+      let reported: Received = { size: null, extract: null };
       try {
-        if (source === null) reported = await this.feedFromBot(node, offset, abort.signal, report);
-        else reported = await this.fetchFromPeer(node, source, offset, abort.signal, report);
+        if (source === null) reported = await this.feedFromBot(node, extractTo, offset, abort.signal, report);
+        else reported = await this.fetchFromPeer(node, extractTo, source, offset, abort.signal, report);
       } catch (err) {
         if (!conn.isOpen) throw err; // this server is gone: it fails, its children move on
         if (!abort.signal.aborted) this.options.onEvent?.({ type: 'note', host: node.name, message: `fetch from ${source ? source.name : 'the bot'} ended: ${err instanceof Error ? err.message : String(err)}` });
@@ -231,7 +230,7 @@ class RelayStage implements FleetDelivery {
       }
       if (opts.signal?.aborted || this.options.signal.aborted) throw new OperationalError('upload cancelled');
       // The fetch ends by printing the size it reached; ask only when it could not say.
-      const size = reported ?? Number((await conn.execChecked(sizeCommand(this.dir), { timeoutMs: SHORT_TIMEOUT_MS })).stdout.trim());
+      const size = reported.size ?? Number((await conn.execChecked(sizeCommand(this.dir), { timeoutMs: SHORT_TIMEOUT_MS })).stdout.trim());
       const progressed = size > offset;
       report(size);
       if (size < total) {
@@ -242,7 +241,9 @@ class RelayStage implements FleetDelivery {
         } else if (progressed) fruitless = 0;
         continue;
       }
-      const extracted = await extractor;
+      // The attempt that brought the last byte extracted the whole copy; when it was stopped before
+      // it could say how that went, the copy is extracted again from the file.
+      const extracted = reported.extract ?? (await this.extractCopy(node, extractTo, opts.signal));
       // The checksum decides first: a tar error on an altered copy is the copy's fault, not the release's.
       const finish = await conn.exec(finishCommand(this.dir, this.artifact.sha256, extractTo, extracted.exitCode === 0 ? opts.renameTo : undefined), { timeoutMs: SHORT_TIMEOUT_MS, maxOutputBytes: 64 * 1024 });
       if (finish.exitCode === 0) {
@@ -260,39 +261,34 @@ class RelayStage implements FleetDelivery {
       await conn.execChecked(truncateCommand(this.dir), { timeoutMs: SHORT_TIMEOUT_MS });
       node.bytes = 0;
       forceBot = true;
-      extractor = this.startExtractor(node, extractTo, opts.signal);
       // Those reading from this server got the same bytes: they check them too, and refetch.
     }
   }
 
-  /** Extraction follows the copy as it grows; resolves with tar's result once it has every byte (or gave up). */
-  private startExtractor(node: Node, extractTo: string, signal?: AbortSignal): Promise<{ exitCode: number | null; stderr: string }> {
+  /** Extracts a complete copy from its file (receiving extracts as it goes; this is the fallback). */
+  private async extractCopy(node: Node, extractTo: string, signal?: AbortSignal): Promise<Extracted> {
     const signals = [this.options.signal, ...(signal ? [signal] : [])];
-    return node.host.conn
-      .exec(streamExtractCommand(this.dir, extractTo, this.artifact.bytes), { timeoutMs: STAGE_TIMEOUT_MS, signal: AbortSignal.any(signals), maxOutputBytes: 64 * 1024 })
-      .then(
-        (r) => ({ exitCode: r.exitCode, stderr: r.stderr }),
-        (err: unknown) => ({ exitCode: null, stderr: err instanceof Error ? err.message : String(err) }),
-      );
+    const r = await node.host.conn.exec(extractCopyCommand(this.dir, extractTo), { timeoutMs: STAGE_TIMEOUT_MS, signal: AbortSignal.any(signals), maxOutputBytes: 64 * 1024 });
+    return { exitCode: r.exitCode, stderr: r.stderr };
   }
 
-  /** Resolves with the size the server reports at the end. */
-  private async feedFromBot(node: Node, offset: number, signal: AbortSignal, report: (bytes: number) => void): Promise<number | null> {
+  /** Resolves with the size and the extraction's status the server reports at the end. */
+  private async feedFromBot(node: Node, extractTo: string, offset: number, signal: AbortSignal, report: (bytes: number) => void): Promise<Received> {
     const source = createReadStream(this.artifact.path, { start: offset, highWaterMark: 256 * 1024 });
     const counter = new Counter(offset, report);
     source.once('error', (err) => counter.destroy(err));
     source.pipe(counter);
     try {
-      const result = await node.host.conn.execChecked(botFeedCommand(this.dir), { timeoutMs: STAGE_TIMEOUT_MS, input: counter, signal, maxOutputBytes: 64 * 1024 });
-      return finalSize(result.stdout);
+      const result = await node.host.conn.execChecked(botFeedCommand(this.dir, extractTo), { timeoutMs: STAGE_TIMEOUT_MS, input: counter, signal, maxOutputBytes: 64 * 1024 });
+      return received(result);
     } finally {
       source.destroy();
     }
   }
 
-  private async fetchFromPeer(node: Node, source: Node, offset: number, signal: AbortSignal, report: (bytes: number) => void): Promise<number | null> {
+  private async fetchFromPeer(node: Node, extractTo: string, source: Node, offset: number, signal: AbortSignal, report: (bytes: number) => void): Promise<Received> {
     const peer = source.host.peerAddress!;
-    const command = peerFetchCommand(this.dir, { alias: source.alias, address: peer.host, port: peer.port, username: source.host.conn.target.username }, offset, this.artifact.bytes);
+    const command = peerFetchCommand(this.dir, { alias: source.alias, address: peer.host, port: peer.port, username: source.host.conn.target.username }, offset, this.artifact.bytes, extractTo);
     const result = await node.host.conn.exec(command, {
       timeoutMs: STAGE_TIMEOUT_MS,
       signal,
@@ -307,7 +303,7 @@ class RelayStage implements FleetDelivery {
       const why = result.stderr.trim().split('\n').slice(-2).join(' | ');
       throw new OperationalError(`exit ${result.exitCode ?? result.signal}${why ? `: ${why}` : ''}`);
     }
-    return finalSize(result.stdout);
+    return received(result);
   }
 
   /** Sends the children of a server that receives far slower than its source could give around it. */
@@ -342,10 +338,22 @@ class RelayStage implements FleetDelivery {
   }
 }
 
-/** The `size <n>` line a receiving command ends with. */
-function finalSize(stdout: string): number | null {
-  const m = /^size (\d+)$/m.exec(stdout);
-  return m ? Number(m[1]) : null;
+interface Extracted {
+  exitCode: number | null;
+  stderr: string;
+}
+
+/** What a receiving command says at its end; null where it could not say it. */
+interface Received {
+  size: number | null;
+  extract: Extracted | null;
+}
+
+/** The `extract <status>` and `size <n>` lines a receiving command ends with. */
+function received(result: { stdout: string; stderr: string }): Received {
+  const size = /^size (\d+)$/m.exec(result.stdout);
+  const extract = /^extract (\d+)$/m.exec(result.stdout);
+  return { size: size ? Number(size[1]) : null, extract: extract ? { exitCode: Number(extract[1]), stderr: result.stderr } : null };
 }
 
 /** Starts the holder and resolves once it has written its pid; its end is the node's `endHolder`. */

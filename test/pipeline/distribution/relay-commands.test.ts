@@ -1,8 +1,11 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
+  botFeedCommand,
+  extractCopyCommand,
   finishCommand,
   knownHostsLine,
   peerFetchCommand,
@@ -48,13 +51,86 @@ describe('what relay distribution runs on servers', () => {
   });
 
   it('fetches from a peer with its pinned host key only, no user config, and quotes every value', () => {
-    const cmd = peerFetchCommand('/srv/app/.deploybot-relay-12', { alias: 'deploybot-peer-1', address: '10.0.0.5', port: 2222, username: 'deploy' }, 100, 1000);
-    for (const part of ["'-F' '/dev/null'", "'StrictHostKeyChecking=yes'", "'UserKnownHostsFile=known_hosts'", "'HostKeyAlias=deploybot-peer-1'", "'BatchMode=yes'", "'-p' '2222' '-l' 'deploy' '--' '10.0.0.5' '100'", "head -c '900'"]) {
-      expect(cmd).toContain(part);
-    }
-    expect(() => peerFetchCommand('/srv/x', { alias: 'a', address: '-oProxyCommand=x', port: 22, username: 'u' }, 0, 1)).toThrow();
+    const cmd = peerFetchCommand('/srv/app/.deploybot-relay-12', { alias: 'deploybot-peer-1', address: '10.0.0.5', port: 2222, username: 'deploy' }, 100, 1000, '/srv/app/releases/.r.partial');
+    expect(cmd).toBe(
+      "cd -- '/srv/app/.deploybot-relay-12' && rm -rf -- '/srv/app/releases/.r.partial' && mkdir -p -- '/srv/app/releases/.r.partial' && rm -f extract.fifo && mkfifo extract.fifo" +
+        ' && rm -f fetch.fifo && mkfifo fetch.fifo && { ' +
+        "'ssh' '-F' '/dev/null' '-i' 'key' '-o' 'IdentitiesOnly=yes' '-o' 'BatchMode=yes' '-o' 'StrictHostKeyChecking=yes' '-o' 'UserKnownHostsFile=known_hosts' " +
+        "'-o' 'GlobalKnownHostsFile=/dev/null' '-o' 'HostKeyAlias=deploybot-peer-1' '-o' 'Ciphers=aes128-gcm@openssh.com,aes256-gcm@openssh.com,chacha20-poly1305@openssh.com' " +
+        "'-o' 'ConnectTimeout=5' '-o' 'ServerAliveInterval=1' '-o' 'ServerAliveCountMax=3' '-o' 'LogLevel=ERROR' '-p' '2222' '-l' 'deploy' '--' '10.0.0.5' '100' > fetch.fifo & s=$!; " +
+        "( while :; do stat -c %s artifact; sleep '0.25'; done ) & l=$!; " +
+        // One stream: what head lets through is appended to the copy and, by the same tee, extracted.
+        "tar --no-same-owner -xzf - -C '/srv/app/releases/.r.partial' < extract.fifo & x=$!; " +
+        "{ cat artifact; head -c '900' < fetch.fifo | tee -p -a artifact; } > extract.fifo; rc=$?; " +
+        'kill $s $l 2>/dev/null; wait $s; rc=$?; rm -f fetch.fifo; wait $x; echo "extract $?"; rm -f extract.fifo; ' +
+        `n=$(stat -c %s artifact); echo "size $n"; [ "$n" -ge '1000' ] && exit 0; exit $rc; }`,
+    );
+    expect(() => peerFetchCommand('/srv/x', { alias: 'a', address: '-oProxyCommand=x', port: 22, username: 'u' }, 0, 1, '/srv/y')).toThrow();
     expect(knownHostsLine('deploybot-peer-1', 'ssh-ed25519 AAAAC3Nza')).toBe('deploybot-peer-1 ssh-ed25519 AAAAC3Nza');
     expect(() => knownHostsLine('peer x', 'ssh-ed25519 AAAA')).toThrow();
+  });
+
+  it('the bot\'s feed goes into the copy and the extraction by one tee', () => {
+    expect(botFeedCommand('/srv/app/.deploybot-relay-12', '/srv/app/releases/.r.partial')).toBe(
+      "cd -- '/srv/app/.deploybot-relay-12' && rm -rf -- '/srv/app/releases/.r.partial' && mkdir -p -- '/srv/app/releases/.r.partial' && rm -f extract.fifo && mkfifo extract.fifo && { " +
+        "tar --no-same-owner -xzf - -C '/srv/app/releases/.r.partial' < extract.fifo & x=$!; { cat artifact; tee -p -a artifact; } > extract.fifo; rc=$?; " +
+        'wait $x; echo "extract $?"; rm -f extract.fifo; echo "size $(stat -c %s artifact)"; exit $rc; }',
+    );
+    expect(extractCopyCommand('/srv/app/.deploybot-relay-12', '/srv/app/releases/.r.partial')).toBe(
+      "cd -- '/srv/app/.deploybot-relay-12' && rm -rf -- '/srv/app/releases/.r.partial' && mkdir -p -- '/srv/app/releases/.r.partial' && tar --no-same-owner -xzf artifact -C '/srv/app/releases/.r.partial'",
+    );
+  });
+
+  describe('receiving (real sh, tar, tee)', () => {
+    // A .tar.gz of incompressible bytes, so that its prefix is a real cut through the gzip stream.
+    const work = makeScratchDir('deploybot-receive-');
+    mkdirSync(join(work, 'src'));
+    const blob = randomBytes(300_000);
+    writeFileSync(join(work, 'src/blob.bin'), blob);
+    writeFileSync(join(work, 'src/index.js'), 'console.log("received")\n');
+    expect(spawnSync('tar', ['-czf', join(work, 'a.tar.gz'), '-C', join(work, 'src'), '.']).status).toBe(0);
+    const archive = readFileSync(join(work, 'a.tar.gz'));
+
+    const receive = (name: string, already: Buffer, input: Buffer) => {
+      const dir = join(work, name);
+      mkdirSync(dir);
+      writeFileSync(join(dir, 'artifact'), already);
+      const to = join(dir, 'out.partial');
+      const r = spawnSync('sh', ['-c', botFeedCommand(dir, to)], { input, encoding: 'utf8', timeout: 20_000 });
+      return { ...r, dir, to };
+    };
+
+    it('a first attempt extracts the whole stream and appends it to the copy', () => {
+      const r = receive('first', Buffer.alloc(0), archive);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toBe(`extract 0\nsize ${archive.length}\n`);
+      expect(readFileSync(join(r.dir, 'artifact')).equals(archive)).toBe(true);
+      expect(readFileSync(join(r.to, 'blob.bin')).equals(blob)).toBe(true);
+      expect(existsSync(join(r.dir, 'extract.fifo'))).toBe(false);
+    });
+
+    it('a resumed copy is extracted whole: the local prefix, then the new bytes', () => {
+      const cut = Math.floor(archive.length / 3);
+      const r = receive('resumed', archive.subarray(0, cut), archive.subarray(cut));
+      expect(r.stdout).toBe(`extract 0\nsize ${archive.length}\n`);
+      expect(readFileSync(join(r.dir, 'artifact')).equals(archive)).toBe(true);
+      expect(readFileSync(join(r.to, 'blob.bin')).equals(blob)).toBe(true);
+      expect(readFileSync(join(r.to, 'index.js'), 'utf8')).toBe('console.log("received")\n');
+    });
+
+    it('a stream cut short leaves a failed extraction and a short copy, to resume', () => {
+      const r = receive('cut', Buffer.alloc(0), archive.subarray(0, 1000));
+      expect(r.stdout).toMatch(/^extract [1-9]\d*\nsize 1000\n$/);
+      expect(readFileSync(join(r.dir, 'artifact')).length).toBe(1000);
+    });
+
+    it('when tar gives up on altered bytes, the copy is still received whole (for the checksum to refuse)', () => {
+      const junk = randomBytes(1000);
+      const r = receive('altered', junk, archive);
+      expect(r.status).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^extract [1-9]\\d*\\nsize ${archive.length + 1000}\\n$`));
+      expect(readFileSync(join(r.dir, 'artifact')).equals(Buffer.concat([junk, archive]))).toBe(true);
+    });
   });
 
   it('checks the bot\'s SHA-256 before renaming the release into place', () => {
