@@ -119,4 +119,16 @@ describe('task message blocks', () => {
     expect(snap.hosts[0]).toMatchObject({ name: 'web-1', error: 'upload: disk full' });
     expect(snap.title).toBe('deploy #12 · api v1.2.0 → prod');
   });
+
+  it('says where each server got its copy and how fast, escaped, in one bounded block', () => {
+    const p = new TaskProgress({ ...base, status: 'running', commit: 'a'.repeat(40) }, ['web-1', 'web-2']);
+    p.apply(ev({ type: 'distribution.started', strategy: 'relay' }));
+    p.apply(ev({ type: 'host.source', host: 'web-1', source: 'bot', offset: 0 }));
+    p.apply(ev({ type: 'host.source', host: 'web-2', source: '<!channel>', offset: 0 }));
+    p.apply(ev({ type: 'progress', host: 'web-2', bytes: 1, totalBytes: 10, bytesPerSec: 11_800_000 }));
+    const json = JSON.stringify(taskMessage(p, { timeZone: 'UTC', now: at }).blocks);
+    expect(json).toContain('web-1 from the bot');
+    expect(json).toContain('web-2 ← &lt;!channel&gt; · 11.8 MB/s');
+    expect(json).not.toContain('<!channel>');
+  });
 });

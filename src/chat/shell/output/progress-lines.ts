@@ -1,6 +1,7 @@
 import type { PipelineEvent } from '../../../pipeline/events.js';
 import type { HostStage } from '../../../pipeline/stages.js';
 import { formatDuration, shortSha } from '../../../commands/replies/formatting.js';
+import { copyFacts, copySummary } from '../../copy-facts.js';
 import type { TaskProgress } from '../../task-progress.js';
 import { makeStyle, SYMBOLS, type Style } from './style.js';
 
@@ -74,10 +75,10 @@ export class ProgressLines {
           const stage = connect ? 'connect' : event.stage;
           const shown = connect ? event.error!.replace(/^connect: /, '') : error;
           const head = `${p}   ${this.host(event.host, progress)}  ${stage} ${s.bad(SYMBOLS.fail)} ${this.took(event.durationMs)}${exit}${shown ? `: ${shown}` : ''}`;
-          return [head, ...this.tail(event.outputTail), ...(detailed ? [] : this.summary(event.stage, progress, true))];
+          return [head, ...this.tail(event.outputTail), ...(detailed ? [] : this.withCopies(event.stage, progress, this.summary(event.stage, progress, true)))];
         }
         if (detailed) return event.state === 'skipped' ? [] : [`${p}   ${this.host(event.host, progress)}  ${event.stage} ${s.ok(SYMBOLS.ok)} ${this.took(event.durationMs)}${event.stage === 'upload' ? copyFacts(progress.hosts.get(event.host)) : ''}`];
-        return this.summary(event.stage, progress, false);
+        return this.withCopies(event.stage, progress, this.summary(event.stage, progress, false));
       }
       case 'distribution.started':
         return event.strategy === 'relay' ? [`${p} upload: relay (the bot sends one copy, the servers feed each other)`] : [];
@@ -138,6 +139,16 @@ export class ProgressLines {
     return [`${this.prefix} ${text}`];
   }
 
+  /**
+   * Under the summary line that completes the upload of a big fleet: where the copies came from,
+   * in a few lines (a small fleet told it per server already).
+   */
+  private withCopies(stage: HostStage, progress: TaskProgress, summary: string[]): string[] {
+    if (stage !== 'upload' || !summary.length) return summary;
+    if ([...progress.hosts.values()].some((h) => ['waiting', 'running'].includes(h.stages.upload.state))) return summary;
+    return [...summary, ...copySummary([...progress.hosts.values()], { detailLimit: 0 }).map((l) => `${this.prefix}   ${l}`)];
+  }
+
   private took(ms: number): string {
     return this.style.dim(formatDuration(ms));
   }
@@ -154,11 +165,4 @@ export class ProgressLines {
     const lines = output.replace(/\s+$/, '').split('\n');
     return lines.slice(-this.tailLines).map((l) => `        ${this.style.dim('│')} ${l}`);
   }
-}
-
-/** ` · from web-1 · 11.8 MB/s`: where a server's copy came from, and how fast. */
-export function copyFacts(host: { source?: string; bytesPerSec?: number } | undefined): string {
-  if (!host?.source) return '';
-  const rate = host.bytesPerSec && host.bytesPerSec > 0 ? ` · ${(host.bytesPerSec / 1e6).toFixed(1)} MB/s` : '';
-  return ` · from ${host.source === 'bot' ? 'the bot' : host.source}${rate}`;
 }

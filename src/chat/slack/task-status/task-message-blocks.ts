@@ -5,6 +5,7 @@ import { slackDate } from '../blocks/slack-date.js';
 import { formatDuration, mention, shortSha, STATUS_EMOJI, STATUS_WORDS, waitingWords, approvalProgress } from '../../../commands/replies/formatting.js';
 import { changeLines } from '../../../commands/replies/change-lines.js';
 import { taskLine } from '../../../commands/handlers/task-handlers.js';
+import { copySummary } from '../../copy-facts.js';
 import type { TaskProgress } from '../../task-progress.js';
 import { TASK_ACTIONS } from '../action-ids.js';
 import { codeBlock, plainText, safeMrkdwn } from '../blocks/mrkdwn.js';
@@ -101,6 +102,19 @@ function buttons(p: TaskProgress): Block | null {
 }
 
 /**
+ * Where each server's copy came from and how fast (the shell says the same: copy-facts.ts): per
+ * server for a few, a chain summary for a fleet, so the block stays far below Slack's 3000
+ * characters whatever the fleet's size (and is clipped there all the same).
+ */
+function copiesBlock(p: TaskProgress): Block | null {
+  const lines = copySummary([...p.hosts.values()], { detailLimit: 8 });
+  if (!lines.length) return null;
+  const head = p.distribution === 'relay' ? ':link: *relay*: where each copy came from' : ':outbox_tray: *upload*: where each copy came from';
+  const text = `${head}\n${lines.join('\n')}`;
+  return { type: 'context', elements: [{ type: 'mrkdwn', text: safeMrkdwn(text.length > 2900 ? `${text.slice(0, 2899)}…` : text) }] };
+}
+
+/**
  * The task's one status message: header, who/what, a status line, a per-stage list with
  * progress bars, failures, and the buttons that fit the state. `text` states the same in one
  * line (notifications, screen readers).
@@ -145,6 +159,8 @@ export function taskMessage(p: TaskProgress, options: { timeZone: string; now?: 
   if (t.status === 'rejected' && t.rejectReason) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: safeMrkdwn(`:no_entry: _${t.rejectReason.slice(0, 700)}_`) } });
   const started = t.status !== 'awaiting_approval' && t.status !== 'approved' && t.status !== 'scheduled' && t.status !== 'pending' && t.status !== 'rejected';
   if (started) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: codeBlock(stageLines(p, now).join('\n')) } });
+  const copies = started ? copiesBlock(p) : null;
+  if (copies) blocks.push(copies);
   const failed = p.failedHosts();
   if (failed.length) {
     const shown = failed.slice(0, 8).map((h) => `✗ *${h.name}* at ${h.failedStage}: ${(h.error ?? 'failed').slice(0, 200)}`);
