@@ -42,8 +42,15 @@ async function sh(cmd: string, args: string[]): Promise<void> {
   await runLocal({ cmd, args, timeoutMs: 30_000 });
 }
 
+/**
+ * tbf's bucket: at least one GSO super-packet (64 KB). A smaller bucket (the 32 kbit = 4 KB first
+ * used here) makes tbf segment every GSO packet in software and wake per 1.5 KB packet, which on
+ * two cores cost more CPU than the ssh encryption itself and capped the whole fleet.
+ */
+const BURST = process.env.FLEET_BURST ?? '64kb';
+
 const tbf = (dev: string, mbit: number, netns?: string) => {
-  const args = ['qdisc', 'replace', 'dev', dev, 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', '32kbit', 'latency', '50ms'];
+  const args = ['qdisc', 'replace', 'dev', dev, 'root', 'tbf', 'rate', `${mbit}mbit`, 'burst', BURST, 'latency', '50ms'];
   return netns ? sh('ip', ['netns', 'exec', netns, 'tc', ...args]) : sh('tc', args);
 };
 
