@@ -57,4 +57,10 @@ describe('server check and pinned host keys', () => {
     await expect(f.runtime.app.withServices((s) => s.servers.pinHostKey(f.admin, 'web-1', real, { replacing: 'SHA256:other' }))).rejects.toThrow(/nothing was changed/);
     expect(await pinned()).toBe(FAKE);
   });
+
+  it('says a server without the OpenSSH client cannot relay and is served directly', async () => {
+    await setPin(f.servers[0]!.hostKeyFingerprint); // the test before left a stale pin
+    await f.servers[0]!.hideProgram('/usr/bin/ssh');
+    expect(text(await run('server check web-1'))).toContain('Cannot relay (served directly by the bot): missing ssh');
+  });
 });

@@ -75,6 +75,12 @@ export interface TestSshd {
    * for tests, e.g. an `mv` that drops the SSH session right after it renamed `current`.
    */
   wrapProgram(program: string, script: string): Promise<void>;
+  /**
+   * Makes a program unusable for every command this server runs from now on: an empty file that is
+   * not executable is bind-mounted over it in the server's own mount namespace (a machine without,
+   * say, the OpenSSH client). Nothing changes outside it.
+   */
+  hideProgram(program: string): Promise<void>;
 }
 
 const SSHD = '/usr/sbin/sshd';
@@ -314,6 +320,13 @@ export async function startSshd(options: SshdOptions = {}): Promise<TestSshd> {
       await runLocal({ cmd: 'cp', args: ['--', program, real], timeoutMs: 10_000 });
       writeFileSync(wrapper, `#!/bin/sh\nREAL=${real}\n${script}\n`, { mode: 0o755 });
       await runLocal({ cmd: 'nsenter', args: ['-t', String(sshdPid), '-m', 'mount', '--bind', wrapper, program], timeoutMs: 10_000 });
+    },
+    async hideProgram(program) {
+      const sshdPid = proc ? childPidOf(proc.pid!) : null;
+      if (sshdPid === null) throw new Error('sshd is not running');
+      const empty = join(dir, `hidden-${program.replace(/[^A-Za-z0-9_-]/g, '_')}`);
+      writeFileSync(empty, '', { mode: 0o644 });
+      await runLocal({ cmd: 'nsenter', args: ['-t', String(sshdPid), '-m', 'mount', '--bind', empty, program], timeoutMs: 10_000 });
     },
     async restartWithNewHostKey() {
       await signalServer('SIGTERM');

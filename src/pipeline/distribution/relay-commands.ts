@@ -21,6 +21,11 @@ export const RELAY_DIR_PREFIX = '.deploybot-relay-';
 
 /** What a server needs to relay: setup refuses without one, and `server check` asks for the same. */
 const RELAY_TOOLS = 'ssh tail head tee tar stat sha256sum mkfifo awk';
+/**
+ * True when the tool `$t` can be run: bash's `command -v` also names a file on PATH that is not
+ * executable, so the path it gives is tested with -x (none of RELAY_TOOLS is a shell builtin).
+ */
+const TOOL_RUNS = '[ -x "$(command -v "$t" 2>/dev/null)" ]';
 
 export const relayDir = (deployPath: string, taskId: number) => posix.join(deployPath, `${RELAY_DIR_PREFIX}${taskId}`);
 
@@ -107,7 +112,7 @@ export function relaySetupCommand(setup: RelaySetup): string {
   const d = setup.dir;
   return (
     // A server without the tools is left out of the chain (the bot serves it) before anything changes.
-    `for t in ${RELAY_TOOLS}; do command -v "$t" >/dev/null 2>&1 || { echo "deploybot relay: missing $t" >&2; exit 3; }; done; ` +
+    `for t in ${RELAY_TOOLS}; do ${TOOL_RUNS} || { echo "deploybot relay: missing $t" >&2; exit 3; }; done; ` +
     'tail --version 2>/dev/null | head -n 1 | grep -q GNU || { echo "deploybot relay: needs GNU tail" >&2; exit 3; }; ' +
     // `tee -p` (GNU coreutils 8.24+) keeps the copy going when the extraction stops (receiveScript).
     'echo | tee -p >/dev/null 2>&1 || { echo "deploybot relay: needs GNU tee (-p)" >&2; exit 3; }; ' +
@@ -246,7 +251,7 @@ export function finishCommand(dir: string, sha256: string, extractTo: string, re
 
 /** What `server check` runs to tell whether a server can relay: the tools, then each peer's port. */
 export function relayProbeCommand(peers: readonly { address: string; port: number }[]): string {
-  const tools = `for t in ${RELAY_TOOLS}; do command -v "$t" >/dev/null 2>&1 || echo "missing $t"; done; ` +
+  const tools = `for t in ${RELAY_TOOLS}; do ${TOOL_RUNS} || echo "missing $t"; done; ` +
     'tail --version 2>/dev/null | head -n 1 | grep -q GNU || echo "missing GNU tail"; ' +
     'echo | tee -p >/dev/null 2>&1 || echo "missing GNU tee -p"; ';
   const reach = peers

@@ -54,4 +54,17 @@ describe('deploying with relay distribution', () => {
     expect((await fx.rollback()).outcome.status).toBe('success');
     for (let i = 0; i < 4; i++) expect(fx.liveFile(i, 'index.html')).toBe('version 1\n');
   }, 60_000);
+
+  it('a server without the OpenSSH client is served by the bot directly, the others still relay', async () => {
+    await fx.servers[1]!.hideProgram('/usr/bin/ssh');
+    const { task, outcome } = await fx.deploy('v1');
+    expect(outcome.status, outcome.error).toBe('success');
+    for (let i = 0; i < 4; i++) expect(fx.liveFile(i, 'index.html')).toBe('version 1\n');
+    const sources = new Map<string, string>();
+    for (const e of fx.recorded) if (e.taskId === task.id && e.type === 'host.source') sources.set(e.host, e.source);
+    expect(sources.get('web-2')).toBe('bot');
+    // The chain goes around web-2: the others get their copy from a server, never from web-2.
+    expect([...sources.entries()].filter(([h, src]) => h !== 'web-2' && src !== 'bot').length).toBeGreaterThan(0);
+    expect([...sources.values()]).not.toContain('web-2');
+  }, 60_000);
 });
