@@ -122,14 +122,19 @@ describe.each(STORE_KINDS)('tasks owned by the database, across processes, on %s
   }, 120_000);
 
   it('a one-shot waits for a task another process runs, following it from the database; --timeout gives up with exit 5', async () => {
-    await setAfterDeploy('sleep 3');
+    // The task is held in after_deploy until the gate opens: a one-shot's start-up on a loaded
+    // machine may take longer than any fixed sleep.
+    const gate = await gatedAfterDeploy();
     const before = await latestTaskId();
     const runner = oneShot(['app', 'v1']);
     await waitUntil('the task runs', async () => (await latestTaskId()) > before && (await task(before + 1)).status === 'running');
     const impatient = await oneShot(['--timeout', '1', 'wait', String(before + 1)]).exited;
     expect(impatient.code, impatient.stdout + impatient.stderr).toBe(5);
     expect(impatient.stdout).toMatch(/runs in a one-shot command on .* \(pid \d+\): following it from the database/);
-    const follower = await oneShot(['wait', String(before + 1)]).exited;
+    const following = oneShot(['wait', String(before + 1)]);
+    await following.waitFor(/following it from the database/, { timeoutMs: 60_000 });
+    gate.open();
+    const follower = await following.exited;
     expect(follower.code, follower.stdout + follower.stderr).toBe(0);
     expect(follower.stdout).toMatch(/deploy #\d+ of app v1 succeeded/);
     expect((await runner.exited).code).toBe(0);
