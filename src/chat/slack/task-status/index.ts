@@ -270,13 +270,28 @@ class SlackTaskMessages implements TaskMessages {
     const permalink = await this.link(state);
     const changes = state.progress.changes ? changeLines(state.progress.changes) : [];
     const message = approverRequest(t, changes, permalink);
-    for (const approver of state.project.approvers.filter((a) => a !== t.requestedBy)) {
-      await this.delivery.isolated('approver DM', async () => {
-        const channel = await this.delivery.dmChannel(approver);
+    await this.dmEach(state.project.approvers.filter((a) => a !== t.requestedBy), message, 'approver DM', state.approverDms, t.id);
+  }
+
+  /** One DM per person (each isolated: one closed DM never stops the others), kept in `sent` for later edits. */
+  private async dmEach(people: readonly string[], message: { text: string; blocks: unknown[] }, what: string, sent: { channel: string; ts: string }[], taskId: number): Promise<void> {
+    for (const person of people) {
+      await this.delivery.isolated(what, async () => {
+        const channel = await this.delivery.dmChannel(person);
         await this.budget.post(channel);
         const posted = await this.deps.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
-        if (posted.ts) state.approverDms.push({ channel: posted.channel ?? channel, ts: posted.ts });
-      }, { taskId: t.id });
+        if (posted.ts) sent.push({ channel: posted.channel ?? channel, ts: posted.ts });
+      }, { taskId });
+    }
+  }
+
+  /** Edits DMs sent earlier. DM edits count against chat.update's tier like every other update: they share the budget. */
+  private async editEach(dms: readonly { channel: string; ts: string }[], message: { text: string; blocks: unknown[] }, what: string): Promise<void> {
+    for (const dm of dms) {
+      await this.delivery.isolated(what, async () => {
+        await this.budget.update();
+        await this.deps.client.chat.update({ ...dm, text: message.text, blocks: message.blocks as never });
+      });
     }
   }
 
@@ -287,14 +302,7 @@ class SlackTaskMessages implements TaskMessages {
     if (state.approverDms.length) {
       const dms = state.approverDms.splice(0);
       const permalink = await this.link(state);
-      const message = approverDecided(t, permalink);
-      // DM edits count against chat.update's tier like every other update: they share the budget.
-      for (const dm of dms) {
-        await this.delivery.isolated('approver DM update', async () => {
-          await this.budget.update();
-          await this.deps.client.chat.update({ ...dm, text: message.text, blocks: message.blocks as never });
-        });
-      }
+      await this.editEach(dms, approverDecided(t, permalink), 'approver DM update');
     }
     const decided = t.status === 'rejected' ? 'rejected' : t.status === 'approved' || t.status === 'scheduled' || (t.status === 'running' && t.approvedBy) ? 'approved' : null;
     if (!decided || state.toldStatus === 'rejected' || (decided === 'approved' && state.toldStatus !== null && state.toldStatus !== 'awaiting_approval' && state.toldStatus !== 'pending')) return;
@@ -322,14 +330,7 @@ class SlackTaskMessages implements TaskMessages {
     if (mode !== 'dm') return;
     const permalink = await this.link(state);
     const message = promoteRequest(t, state.progress.canary?.hosts ?? [], permalink);
-    for (const approver of approvers) {
-      await this.delivery.isolated('promotion DM', async () => {
-        const channel = await this.delivery.dmChannel(approver);
-        await this.budget.post(channel);
-        const posted = await this.deps.client.chat.postMessage({ channel, text: message.text, blocks: message.blocks as never, unfurl_links: false });
-        if (posted.ts) state.promoteDms.push({ channel: posted.channel ?? channel, ts: posted.ts });
-      }, { taskId: t.id });
-    }
+    await this.dmEach(approvers, message, 'promotion DM', state.promoteDms, t.id);
   }
 
   /** Promoted: the Promote DMs lose their button, and the requester hears who promoted it. */
@@ -343,13 +344,7 @@ class SlackTaskMessages implements TaskMessages {
   private async closePromotionDms(state: TaskState): Promise<void> {
     if (!state.promoteDms.length) return;
     const dms = state.promoteDms.splice(0);
-    const message = promoteDecided(state.progress.task, await this.link(state));
-    for (const dm of dms) {
-      await this.delivery.isolated('promotion DM update', async () => {
-        await this.budget.update();
-        await this.deps.client.chat.update({ ...dm, text: message.text, blocks: message.blocks as never });
-      });
-    }
+    await this.editEach(dms, promoteDecided(state.progress.task, await this.link(state)), 'promotion DM update');
   }
 
   /** The requester's news, as the project says: a mention in the thread, a DM, or nothing. */
